@@ -1,0 +1,70 @@
+// NetlinkTransport: the kernel seam for sock_diag. One request goes out with
+// Send(), its reply comes back as datagrams from Recv().
+//
+// MnlTransport is the real one (libmnl over NETLINK_SOCK_DIAG). Tests and
+// replays use other implementations (see dump_file.h and the fakes under
+// tests/). Not thread-safe: one sampler owns one transport.
+#ifndef SOCKWATCH_COLLECTORS_NETLINK_TRANSPORT_H_
+#define SOCKWATCH_COLLECTORS_NETLINK_TRANSPORT_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "daemon/status.h"
+
+struct mnl_socket;
+
+namespace sockwatch {
+
+struct RecvResult {
+  ssize_t length = 0;      // bytes stored in the buffer; -1 on error
+  int error = 0;           // errno when length < 0 (ENOBUFS, EINTR, ...)
+  bool truncated = false;  // MSG_TRUNC: the datagram did not fit, data lost
+};
+
+class NetlinkTransport {
+ public:
+  virtual ~NetlinkTransport() = default;
+
+  // Sends one netlink request (a complete message). Error status on failure.
+  virtual Status Send(const void* message, size_t length) = 0;
+  // Receives one datagram into `buffer`. Blocks until one arrives or the
+  // transport's timeout passes (then error EAGAIN).
+  virtual RecvResult Recv(uint8_t* buffer, size_t capacity) = 0;
+  // The port id replies are addressed to (0 when any is accepted).
+  virtual uint32_t PortId() const = 0;
+  // Asks for a larger kernel receive buffer after ENOBUFS. Best effort.
+  virtual void GrowReceiveBuffer() = 0;
+  // Drops any reply still in flight (an abandoned dump) by starting afresh.
+  virtual Status Reset() = 0;
+};
+
+// libmnl socket on NETLINK_SOCK_DIAG. Receives time out after 5 s so a
+// stalled kernel reply can never hang the sampler.
+class MnlTransport final : public NetlinkTransport {
+ public:
+  // Opens and binds the socket; nullptr and `status` set on failure.
+  static std::unique_ptr<MnlTransport> Open(Status* status);
+  ~MnlTransport() override;
+  MnlTransport(const MnlTransport&) = delete;
+  MnlTransport& operator=(const MnlTransport&) = delete;
+
+  Status Send(const void* message, size_t length) override;
+  RecvResult Recv(uint8_t* buffer, size_t capacity) override;
+  uint32_t PortId() const override;
+  void GrowReceiveBuffer() override;
+  Status Reset() override;
+
+ private:
+  MnlTransport() = default;
+
+  mnl_socket* socket_ = nullptr;
+  int receive_buffer_ = 1 << 20;
+};
+
+}  // namespace sockwatch
+
+#endif  // SOCKWATCH_COLLECTORS_NETLINK_TRANSPORT_H_

@@ -1,0 +1,91 @@
+// SockDiagCollector: one full pass over the kernel's TCP socket tables.
+//
+// Collect() dumps IPv4 and IPv6 TCP sockets of the current network namespace
+// through a NetlinkTransport and streams each socket into a sink, in this
+// order: all LISTEN sockets first (so a sink can classify every later socket
+// by whether its local port listens), then every other state, then
+// CLOSE_WAIT with tcp_info attached. Only CLOSE_WAIT pays for tcp_info.
+//
+// Netlink hygiene: replies must carry the request's sequence number and our
+// port id; only NLMSG_DONE ends a dump; NLMSG_ERROR fails it with its errno;
+// NLM_F_DUMP_INTR, MSG_TRUNC and ENOBUFS restart the whole pass (bounded),
+// after growing the buffer that was too small. Every problem is counted in
+// CollectStats. Not thread-safe; owns no transport.
+#ifndef SOCKWATCH_COLLECTORS_SOCK_DIAG_COLLECTOR_H_
+#define SOCKWATCH_COLLECTORS_SOCK_DIAG_COLLECTOR_H_
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "collectors/netlink_transport.h"
+#include "collectors/socket_record.h"
+#include "daemon/status.h"
+
+namespace sockwatch {
+
+// Why a dump attempt went wrong; each is a label of
+// sockwatch_sample_errors_total{reason}.
+enum class DumpProblem {
+  kNetlinkError,     // NLMSG_ERROR or a failing send/recv
+  kDumpInterrupted,  // NLM_F_DUMP_INTR: the table changed under the dump
+  kTruncated,        // MSG_TRUNC: our buffer was too small
+  kNoBuffers,        // ENOBUFS: the socket's receive buffer overflowed
+  kMalformed,        // bytes that do not parse as netlink / inet_diag
+  kForeign,          // a reply with a wrong sequence number or port id
+  kTimeout,          // the kernel stopped answering mid-dump
+  kCount,
+};
+std::string_view DumpProblemName(DumpProblem problem);
+
+struct CollectStats {
+  std::array<uint64_t, static_cast<size_t>(DumpProblem::kCount)> problems{};
+  uint64_t attempts = 0;
+  uint64_t sockets = 0;  // records delivered by the successful attempt
+
+  void Count(DumpProblem p) { ++problems[static_cast<size_t>(p)]; }
+  uint64_t Of(DumpProblem p) const { return problems[static_cast<size_t>(p)]; }
+};
+
+// A sink that can start over when an attempt is abandoned.
+class ResettableSink : public SocketSink {
+ public:
+  virtual void Reset() = 0;
+};
+
+class SockDiagCollector {
+ public:
+  struct Options {
+    bool close_wait_tcp_info = true;  // ask for tcp_info on CLOSE_WAIT
+    int max_attempts = 3;             // passes tried before giving up
+  };
+
+  SockDiagCollector(NetlinkTransport* transport, Options options);
+  SockDiagCollector(const SockDiagCollector&) = delete;
+  SockDiagCollector& operator=(const SockDiagCollector&) = delete;
+
+  // Resets `sink` and streams every TCP socket into it. On error the sink
+  // holds a partial pass and must not be published; `stats` says why.
+  Status Collect(ResettableSink& sink, CollectStats* stats);
+
+ private:
+  struct Step {
+    uint8_t family;
+    uint32_t states;
+    uint8_t extensions;
+  };
+  enum class StepResult { kOk, kRetry, kFail };
+
+  StepResult RunStep(const Step& step, SocketSink& sink, CollectStats* stats,
+                     Status* status);
+
+  NetlinkTransport* transport_;
+  Options options_;
+  uint32_t seq_ = 0;
+  std::vector<uint8_t> buffer_;
+};
+
+}  // namespace sockwatch
+
+#endif  // SOCKWATCH_COLLECTORS_SOCK_DIAG_COLLECTOR_H_

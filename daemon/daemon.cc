@@ -1,0 +1,124 @@
+#include "daemon/daemon.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "config/duration.h"
+#include "daemon/http_server.h"
+#include "daemon/report.h"
+#include "daemon/version.h"
+
+namespace sockwatch {
+namespace {
+
+std::string LandingPage(const Config& config) {
+  return "<!DOCTYPE html>\n<html><head><title>sockwatch</title></head><body>\n"
+         "<h1>sockwatch</h1>\n<p>TCP connection leak finder, version " +
+         std::string(kVersion) +
+         ".</p>\n<ul>\n"
+         "<li><a href=\"" +
+         config.telemetry_path + "\">Metrics</a></li>\n" +
+         "<li><a href=\"/-/healthy\">Health</a></li>\n"
+         "<li><a href=\"/-/ready\">Readiness</a></li>\n"
+         "</ul>\n</body></html>\n";
+}
+
+void AddRoutes(HttpServer& http, const Config& config, SnapshotStore* store,
+               Metrics* metrics) {
+  http.Route(config.telemetry_path, "metrics", [store, metrics](auto&) {
+    auto snapshot = store->Latest();
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                        metrics->Render(snapshot.get())};
+  });
+  http.Route("/-/healthy", "healthy", [](auto&) {
+    return HttpResponse{200, "text/plain; charset=utf-8",
+                        "sockwatch is Healthy.\n"};
+  });
+  http.Route("/-/ready", "ready", [store](auto&) {
+    if (store->Latest() == nullptr) {
+      return HttpResponse{503, "text/plain; charset=utf-8",
+                          "Service Unavailable: no sample taken yet.\n"};
+    }
+    return HttpResponse{200, "text/plain; charset=utf-8",
+                        "sockwatch is Ready.\n"};
+  });
+  std::string landing = LandingPage(config);
+  http.Route("/", "landing", [landing](auto&) {
+    return HttpResponse{200, "text/html; charset=utf-8", landing};
+  });
+}
+
+}  // namespace
+
+int RunDaemon(const Config& config, const Flags& flags,
+              Sampler::TransportFactory factory) {
+  // Signals are taken synchronously by this thread; block them before any
+  // other thread starts so none of those receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  spdlog::info("starting sockwatch {} (revision {}), interval {}", kVersion,
+               kRevision, FormatDuration(config.interval));
+  SnapshotStore store;
+  Metrics metrics;
+  HttpServer http(&metrics);
+  AddRoutes(http, config, &store, &metrics);
+  Status status = http.Listen(*ParseListenAddress(config.listen_address));
+  if (!status.ok()) {
+    spdlog::critical("{}", status.message());
+    return 1;
+  }
+  spdlog::info("listening on {} (port {}), metrics at {}",
+               config.listen_address, http.BoundPort(), config.telemetry_path);
+
+  Sampler::Options options;
+  options.interval = config.interval;
+  options.port_top_n = config.port_top_n;
+  options.record_dump_path = flags.record_dump;
+  Sampler sampler(std::move(factory), options, &store, &metrics);
+  sampler.Start();
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      spdlog::warn(
+          "SIGHUP: configuration reload is not supported; restart sockwatch "
+          "to apply a changed configuration");
+      continue;
+    }
+    spdlog::info("received {}, shutting down", strsignal(sig));
+    break;
+  }
+  sampler.Stop();
+  return 0;
+}
+
+int RunReport(const Config& config, const Flags& flags,
+              Sampler::TransportFactory factory) {
+  SnapshotStore store;
+  Metrics metrics;
+  Sampler::Options options;
+  options.port_top_n = config.port_top_n;
+  options.record_dump_path = flags.record_dump;
+  Sampler sampler(std::move(factory), options, &store, &metrics);
+  Status status = sampler.SampleOnce();
+  if (!status.ok()) {
+    std::fprintf(stderr, "sockwatch report: cannot read TCP sockets: %s\n",
+                 status.message().c_str());
+    return 1;
+  }
+  std::string out =
+      flags.json ? ReportJson(*store.Latest()) : ReportTable(*store.Latest());
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace sockwatch

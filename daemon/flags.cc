@@ -1,0 +1,147 @@
+#include "daemon/flags.h"
+
+#include <getopt.h>
+
+#include <cerrno>
+
+namespace sockwatch {
+namespace {
+
+enum Option {
+  kHelp = 'h',
+  kVersion = 256,
+  kListenAddress,
+  kTelemetryPath,
+  kConfigFile,
+  kLogLevel,
+  kRecordDump,
+  kReplayDump,
+  kJson,
+};
+
+const option kOptions[] = {
+    {"help", no_argument, nullptr, kHelp},
+    {"version", no_argument, nullptr, kVersion},
+    {"web.listen-address", required_argument, nullptr, kListenAddress},
+    {"web.telemetry-path", required_argument, nullptr, kTelemetryPath},
+    {"config.file", required_argument, nullptr, kConfigFile},
+    {"log.level", required_argument, nullptr, kLogLevel},
+    {"debug.record-dump", required_argument, nullptr, kRecordDump},
+    {"debug.replay-dump", required_argument, nullptr, kReplayDump},
+    {"json", no_argument, nullptr, kJson},
+    {nullptr, 0, nullptr, 0},
+};
+
+Status FlagError(const std::string& flag, const std::string& problem) {
+  return Status::Error("flag --" + flag + ": " + problem, EINVAL);
+}
+
+}  // namespace
+
+std::string Usage() {
+  return R"(usage: sockwatch [flags]          run the daemon
+       sockwatch report [flags]   sample once and print a summary
+
+Finds TCP connection leaks: samples every TCP socket through netlink
+(NETLINK_SOCK_DIAG) and exports state counts to Prometheus.
+
+Flags:
+  -h, --help                    show this help and exit
+      --version                 show the version and exit
+      --config.file=FILE        YAML configuration file (optional; built-in
+                                defaults otherwise)
+      --web.listen-address=ADDR address to serve HTTP on
+                                (default 127.0.0.1:9977; ":9977" for all)
+      --web.telemetry-path=PATH path of the metrics endpoint (default /metrics)
+      --log.level=LEVEL         debug, info, warn or error (default info)
+      --debug.record-dump=FILE  write the first sample's raw netlink replies
+                                to FILE (for bug reports)
+      --debug.replay-dump=FILE  read sockets from a recorded FILE instead of
+                                the kernel
+      --json                    report: print JSON instead of a table
+
+A flag overrides the same setting in the config file.
+)";
+}
+
+Status ParseFlags(int argc, char** argv, Flags* flags) {
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", kOptions, nullptr)) != -1) {
+    switch (c) {
+      case kHelp:
+        flags->help = true;
+        break;
+      case kVersion:
+        flags->version = true;
+        break;
+      case kListenAddress:
+        flags->listen_address = optarg;
+        break;
+      case kTelemetryPath:
+        flags->telemetry_path = optarg;
+        break;
+      case kConfigFile:
+        flags->config_file = optarg;
+        break;
+      case kLogLevel:
+        flags->log_level = optarg;
+        break;
+      case kRecordDump:
+        flags->record_dump = optarg;
+        break;
+      case kReplayDump:
+        flags->replay_dump = optarg;
+        break;
+      case kJson:
+        flags->json = true;
+        break;
+      case ':':
+        return Status::Error(
+            std::string("flag ") + argv[optind - 1] + " needs a value", EINVAL);
+      default:
+        return Status::Error(std::string("unknown flag ") + argv[optind - 1],
+                             EINVAL);
+    }
+  }
+  if (optind < argc) {
+    flags->command = argv[optind++];
+    if (flags->command != "report") {
+      return Status::Error("unknown command \"" + flags->command + "\"",
+                           EINVAL);
+    }
+  }
+  if (optind < argc) {
+    return Status::Error(std::string("unexpected argument ") + argv[optind],
+                         EINVAL);
+  }
+  if (flags->json && flags->command != "report") {
+    return Status::Error("flag --json belongs to `sockwatch report`", EINVAL);
+  }
+  return Status::Ok();
+}
+
+Status ApplyFlags(const Flags& flags, Config* config) {
+  if (flags.listen_address) {
+    if (!ParseListenAddress(*flags.listen_address)) {
+      return FlagError("web.listen-address",
+                       "invalid address \"" + *flags.listen_address +
+                           "\" (use host:port, e.g. 127.0.0.1:9977)");
+    }
+    config->listen_address = *flags.listen_address;
+  }
+  if (flags.telemetry_path) {
+    std::string problem = CheckTelemetryPath(*flags.telemetry_path);
+    if (!problem.empty()) return FlagError("web.telemetry-path", problem);
+    config->telemetry_path = *flags.telemetry_path;
+  }
+  if (flags.log_level) {
+    std::string problem = CheckLogLevel(*flags.log_level);
+    if (!problem.empty()) return FlagError("log.level", problem);
+    config->log_level = *flags.log_level;
+  }
+  return Status::Ok();
+}
+
+}  // namespace sockwatch

@@ -1,0 +1,51 @@
+// The /metrics exposition: the daemon's own metrics (a prometheus-cpp
+// Registry updated by the sampler and HTTP server) plus the series rendered
+// from the latest Snapshot at scrape time.
+//
+// Rendering reads one immutable snapshot, so a scrape costs the same for 10
+// or 1M sockets and never triggers a sample. Thread-safe.
+#ifndef SOCKWATCH_DAEMON_METRICS_H_
+#define SOCKWATCH_DAEMON_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectors/sock_diag_collector.h"
+#include "daemon/snapshot.h"
+
+namespace sockwatch {
+
+// Builds the families of one snapshot (sockwatch_tcp_*, self gauges).
+std::vector<prometheus::MetricFamily> SnapshotFamilies(const Snapshot& s);
+
+class Metrics {
+ public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Records one sampling attempt: its duration, and what went wrong.
+  void ObserveSample(double seconds, const CollectStats& stats);
+  // Counts an HTTP response sent by `handler` with `code`.
+  void CountHttp(const std::string& handler, int code);
+
+  // The text exposition of everything, `snapshot` may be null.
+  std::string Render(const Snapshot* snapshot) const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Histogram* sample_duration_;
+  prometheus::Family<prometheus::Counter>* sample_errors_;
+  prometheus::Family<prometheus::Counter>* http_requests_;
+};
+
+}  // namespace sockwatch
+
+#endif  // SOCKWATCH_DAEMON_METRICS_H_

@@ -1,0 +1,70 @@
+// Sampler: the loop that takes one sample every interval and publishes it.
+//
+// One sample = one SockDiagCollector pass streamed into an Aggregator, then
+// an immutable Snapshot swapped into the SnapshotStore. A failed sample is
+// counted and logged, and the last good snapshot stays published. Sampling
+// runs on the Sampler's own thread; scrapes never sample.
+//
+// Thread-safety: Start/Stop/SetOptions from one controlling thread;
+// SampleOnce only when the loop is not running.
+#ifndef SOCKWATCH_DAEMON_SAMPLER_H_
+#define SOCKWATCH_DAEMON_SAMPLER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "collectors/netlink_transport.h"
+#include "daemon/metrics.h"
+#include "daemon/snapshot.h"
+#include "daemon/status.h"
+
+namespace sockwatch {
+
+class Sampler {
+ public:
+  struct Options {
+    std::chrono::milliseconds interval{std::chrono::seconds(15)};
+    size_t port_top_n = 50;
+    std::string record_dump_path;  // record the first sample's replies here
+  };
+  // Makes the transport; called again after a transport failure.
+  using TransportFactory =
+      std::function<std::unique_ptr<NetlinkTransport>(Status*)>;
+
+  Sampler(TransportFactory factory, Options options, SnapshotStore* store,
+          Metrics* metrics);
+  ~Sampler();
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  // Takes one sample now and publishes it; the error if it failed.
+  Status SampleOnce();
+
+  // Runs SampleOnce() every interval on a thread until Stop().
+  void Start();
+  void Stop();
+
+ private:
+  void Loop();
+
+  TransportFactory factory_;
+  Options options_;
+  SnapshotStore* store_;
+  Metrics* metrics_;
+  std::unique_ptr<NetlinkTransport> transport_;
+  int consecutive_failures_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace sockwatch
+
+#endif  // SOCKWATCH_DAEMON_SAMPLER_H_
