@@ -142,3 +142,22 @@ TEST(Flags, RejectsUnknownFlagsAndCommands) {
 
 }  // namespace
 }  // namespace sockwatch
+
+namespace sockwatch {
+namespace {
+
+TEST(Config, ExampleFileLoadsAndEqualsTheDefaults) {
+  Config loaded;
+  loaded.port_top_n = 1;  // must be overwritten by the file
+  Status s = LoadConfigFile(SOCKWATCH_EXAMPLE_CONFIG, &loaded);
+  ASSERT_TRUE(s.ok()) << s.message();
+  Config defaults;
+  EXPECT_EQ(loaded.interval, defaults.interval);
+  EXPECT_EQ(loaded.listen_address, defaults.listen_address);
+  EXPECT_EQ(loaded.telemetry_path, defaults.telemetry_path);
+  EXPECT_EQ(loaded.log_level, defaults.log_level);
+  EXPECT_EQ(loaded.port_top_n, defaults.port_top_n);
+}
+
+}  // namespace
+}  // namespace sockwatch
