@@ -29,6 +29,10 @@ class Loader {
             {"web", [this](auto& n, auto& k) { Web(n, k); }},
             {"log", [this](auto& n, auto& k) { Log(n, k); }},
             {"ports", [this](auto& n, auto& k) { Ports(n, k); }},
+            {"attribution",
+             [this](auto& n, auto& k) { config_->attribution = Bool(n, k); }},
+            {"processes", [this](auto& n, auto& k) { Processes(n, k); }},
+            {"paths", [this](auto& n, auto& k) { Paths(n, k); }},
         });
     return error_.empty() ? Status::Ok() : Status::Error(error_, EINVAL);
   }
@@ -129,6 +133,38 @@ class Loader {
     Map(node, key, {{"top_n", [this](auto& n, auto& k) {
                        config_->port_top_n = Count(n, k, 1, kMaxTopN);
                      }}});
+  }
+
+  void Processes(const YAML::Node& node, const std::string& key) {
+    Map(node, key, {{"top_n", [this](auto& n, auto& k) {
+                       config_->process_top_n = Count(n, k, 1, kMaxTopN);
+                     }}});
+  }
+
+  void Paths(const YAML::Node& node, const std::string& key) {
+    auto absolute = [this](std::string* field) {
+      return [this, field](const YAML::Node& n, const std::string& k) {
+        std::string text;
+        if (!Scalar(n, k, &text)) return;
+        if (text.empty() || text[0] != '/') {
+          Fail(n, k, "expected an absolute path, got \"" + text + "\"");
+        }
+        *field = text;
+      };
+    };
+    Map(node, key,
+        {{"procfs", absolute(&config_->procfs)},
+         {"cgroupfs", absolute(&config_->cgroupfs)}});
+  }
+
+  bool Bool(const YAML::Node& node, const std::string& key) {
+    std::string text;
+    if (!Scalar(node, key, &text)) return false;
+    if (text == "true") return true;
+    if (text != "false") {
+      Fail(node, key, "expected true or false, got \"" + text + "\"");
+    }
+    return false;
   }
 
   // A whole number in [min, max].

@@ -25,6 +25,10 @@ struct Config {
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
   size_t port_top_n = 50;
+  bool attribution = true;  // map sockets to processes through /proc
+  size_t process_top_n = 30;
+  std::string procfs = "/proc";
+  std::string cgroupfs = "/sys/fs/cgroup";
 };
 
 // Limits enforced by the loader (and by flags).

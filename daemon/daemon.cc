@@ -50,6 +50,15 @@ void AddRoutes(HttpServer& http, const Config& config, SnapshotStore* store,
   });
 }
 
+void CopySamplingConfig(const Config& config, Sampler::Options* options) {
+  options->interval = config.interval;
+  options->port_top_n = config.port_top_n;
+  options->attribution = config.attribution;
+  options->process_top_n = config.process_top_n;
+  options->procfs = config.procfs;
+  options->cgroupfs = config.cgroupfs;
+}
+
 }  // namespace
 
 int RunDaemon(const Config& config, const Flags& flags,
@@ -79,9 +88,8 @@ int RunDaemon(const Config& config, const Flags& flags,
                config.listen_address, http.BoundPort(), config.telemetry_path);
 
   Sampler::Options options;
-  options.interval = config.interval;
-  options.port_top_n = config.port_top_n;
   options.record_dump_path = flags.record_dump;
+  CopySamplingConfig(config, &options);
   Sampler sampler(std::move(factory), options, &store, &metrics);
   sampler.Start();
 
@@ -106,8 +114,8 @@ int RunReport(const Config& config, const Flags& flags,
   SnapshotStore store;
   Metrics metrics;
   Sampler::Options options;
-  options.port_top_n = config.port_top_n;
   options.record_dump_path = flags.record_dump;
+  CopySamplingConfig(config, &options);
   Sampler sampler(std::move(factory), options, &store, &metrics);
   Status status = sampler.SampleOnce();
   if (!status.ok()) {
@@ -115,8 +123,11 @@ int RunReport(const Config& config, const Flags& flags,
                  status.message().c_str());
     return 1;
   }
-  std::string out =
-      flags.json ? ReportJson(*store.Latest()) : ReportTable(*store.Latest());
+  ReportOptions report;
+  report.state = *StateFromName(flags.state);
+  report.top = flags.top;
+  std::string out = flags.json ? ReportJson(*store.Latest(), report)
+                               : ReportTable(*store.Latest(), report);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }

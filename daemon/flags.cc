@@ -3,6 +3,9 @@
 #include <getopt.h>
 
 #include <cerrno>
+#include <tuple>
+
+#include "collectors/tcp_state.h"
 
 namespace sockwatch {
 namespace {
@@ -17,6 +20,10 @@ enum Option {
   kRecordDump,
   kReplayDump,
   kJson,
+  kProcfs,
+  kCgroupfs,
+  kState,
+  kTop,
 };
 
 const option kOptions[] = {
@@ -29,6 +36,10 @@ const option kOptions[] = {
     {"debug.record-dump", required_argument, nullptr, kRecordDump},
     {"debug.replay-dump", required_argument, nullptr, kReplayDump},
     {"json", no_argument, nullptr, kJson},
+    {"path.procfs", required_argument, nullptr, kProcfs},
+    {"path.cgroupfs", required_argument, nullptr, kCgroupfs},
+    {"state", required_argument, nullptr, kState},
+    {"top", required_argument, nullptr, kTop},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -58,7 +69,15 @@ Flags:
                                 to FILE (for bug reports)
       --debug.replay-dump=FILE  read sockets from a recorded FILE instead of
                                 the kernel
-      --json                    report: print JSON instead of a table
+      --path.procfs=DIR         where procfs is mounted (default /proc)
+      --path.cgroupfs=DIR       where the cgroup v2 hierarchy is mounted
+                                (default /sys/fs/cgroup)
+
+Report flags:
+      --state=STATE             the state to list by process (default
+                                close_wait)
+      --top=N                   processes to list (default 10)
+      --json                    print JSON instead of a table
 
 A flag overrides the same setting in the config file.
 )";
@@ -97,6 +116,26 @@ Status ParseFlags(int argc, char** argv, Flags* flags) {
       case kJson:
         flags->json = true;
         break;
+      case kProcfs:
+        flags->procfs = optarg;
+        break;
+      case kCgroupfs:
+        flags->cgroupfs = optarg;
+        break;
+      case kState:
+        flags->state = optarg;
+        break;
+      case kTop: {
+        std::string text = optarg;
+        if (text.empty() || text.size() > 6 ||
+            text.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoul(text) == 0) {
+          return Status::Error("flag --top: expected a whole number >= 1",
+                               EINVAL);
+        }
+        flags->top = std::stoul(text);
+        break;
+      }
       case ':':
         return Status::Error(
             std::string("flag ") + argv[optind - 1] + " needs a value", EINVAL);
@@ -116,8 +155,16 @@ Status ParseFlags(int argc, char** argv, Flags* flags) {
     return Status::Error(std::string("unexpected argument ") + argv[optind],
                          EINVAL);
   }
-  if (flags->json && flags->command != "report") {
-    return Status::Error("flag --json belongs to `sockwatch report`", EINVAL);
+  bool report_flag =
+      flags->json || flags->state != "close_wait" || flags->top != 10;
+  if (report_flag && flags->command != "report") {
+    return Status::Error(
+        "flags --json, --state and --top belong to `sockwatch report`", EINVAL);
+  }
+  if (!StateFromName(flags->state)) {
+    return Status::Error("flag --state: unknown state \"" + flags->state +
+                             "\" (e.g. close_wait, fin_wait2, established)",
+                         EINVAL);
   }
   return Status::Ok();
 }
@@ -135,6 +182,15 @@ Status ApplyFlags(const Flags& flags, Config* config) {
     std::string problem = CheckTelemetryPath(*flags.telemetry_path);
     if (!problem.empty()) return FlagError("web.telemetry-path", problem);
     config->telemetry_path = *flags.telemetry_path;
+  }
+  for (auto [flag, value, field] :
+       {std::tuple{"path.procfs", &flags.procfs, &config->procfs},
+        std::tuple{"path.cgroupfs", &flags.cgroupfs, &config->cgroupfs}}) {
+    if (!*value) continue;
+    if (value->value().empty() || value->value()[0] != '/') {
+      return FlagError(flag, "expected an absolute path");
+    }
+    *field = value->value();
   }
   if (flags.log_level) {
     std::string problem = CheckLogLevel(*flags.log_level);

@@ -19,9 +19,13 @@ struct Flags {
   std::optional<std::string> listen_address;
   std::optional<std::string> telemetry_path;
   std::optional<std::string> log_level;
-  std::string record_dump;  // --debug.record-dump
-  std::string replay_dump;  // --debug.replay-dump
-  bool json = false;        // report --json
+  std::optional<std::string> procfs;    // --path.procfs
+  std::optional<std::string> cgroupfs;  // --path.cgroupfs
+  std::string record_dump;              // --debug.record-dump
+  std::string replay_dump;              // --debug.replay-dump
+  bool json = false;                    // report --json
+  std::string state = "close_wait";     // report --state
+  size_t top = 10;                      // report --top
 };
 
 // Parses argv. Error status with a one-line message on bad usage.

@@ -1,5 +1,6 @@
 // sockwatch: finds TCP connection leaks. Entry point: flags, config, then
 // the daemon or `sockwatch report`.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Logs go to stderr: stdout is for `report` output.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sockwatch"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 

@@ -4,6 +4,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "daemon/version.h"
 
@@ -32,6 +33,74 @@ void AddGauge(MetricFamily& f, std::vector<ClientMetric::Label> labels,
 
 const char* DirectionName(Direction d) {
   return d == Direction::kIn ? "in" : "out";
+}
+
+void AddProcessFamilies(const Snapshot& s, std::vector<MetricFamily>& out) {
+  auto sockets = Family(
+      "sockwatch_process_tcp_sockets",
+      "TCP sockets by holding process name and systemd unit; top N, the rest "
+      "in process=\"other\", sockets no process holds in "
+      "process=\"unknown\".",
+      MetricType::Gauge);
+  auto oldest = Family("sockwatch_close_wait_oldest_seconds",
+                       "Age of the oldest CLOSE_WAIT socket per process.",
+                       MetricType::Gauge);
+  auto recv = Family("sockwatch_process_close_wait_recv_queue_bytes",
+                     "Bytes unread in the CLOSE_WAIT sockets of a process "
+                     "(counting an unread FIN as 1, like ss).",
+                     MetricType::Gauge);
+  auto open_fds = Family(
+      "sockwatch_process_open_fds",
+      "Open fds of the process holding CLOSE_WAIT sockets (the one of that "
+      "name and unit nearest its limit).",
+      MetricType::Gauge);
+  auto max_fds =
+      Family("sockwatch_process_max_fds",
+             "Soft RLIMIT_NOFILE of the same process.", MetricType::Gauge);
+  for (const ProcessSeries& row : s.processes) {
+    std::vector<ClientMetric::Label> who = {{"process", row.process},
+                                            {"unit", row.unit}};
+    for (TcpState state : kExportedStates) {
+      auto labels = who;
+      labels.push_back({"state", std::string(StateName(state))});
+      AddGauge(sockets, labels, row.sockets[state]);
+    }
+    if (row.sockets[kCloseWait] == 0) continue;
+    AddGauge(
+        oldest, who,
+        std::max(0.0, s.timestamp_seconds - row.oldest_close_wait_entered));
+    AddGauge(recv, who, row.close_wait_recv_bytes);
+    if (row.fd_pid == 0) continue;
+    AddGauge(open_fds, who, row.open_fds);
+    AddGauge(max_fds, who,
+             row.max_fds == UINT64_MAX ? std::numeric_limits<double>::infinity()
+                                       : static_cast<double>(row.max_fds));
+  }
+  auto ages = Family("sockwatch_close_wait_age_seconds",
+                     "Ages of the CLOSE_WAIT sockets at the latest sample.",
+                     MetricType::Histogram);
+  ClientMetric hist;
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kAgeBuckets.size(); ++i) {
+    cumulative += s.close_wait_ages[i];
+    hist.histogram.bucket.push_back({cumulative, kAgeBuckets[i]});
+  }
+  cumulative += s.close_wait_ages.back();
+  hist.histogram.bucket.push_back(
+      {cumulative, std::numeric_limits<double>::infinity()});
+  hist.histogram.sample_count = cumulative;
+  hist.histogram.sample_sum = s.close_wait_age_sum;
+  ages.metric.push_back(std::move(hist));
+  auto unreadable =
+      Family("sockwatch_attribution_unreadable_processes",
+             "Processes whose fd table could not be read at the latest sample "
+             "(needs CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH).",
+             MetricType::Gauge);
+  AddGauge(unreadable, {}, s.unreadable_processes);
+  for (auto* f :
+       {&sockets, &oldest, &recv, &open_fds, &max_fds, &ages, &unreadable}) {
+    out.push_back(std::move(*f));
+  }
 }
 
 }  // namespace
@@ -81,8 +150,16 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& s) {
                      "Unix time the latest published sample started.",
                      MetricType::Gauge);
   AddGauge(last, {}, s.timestamp_seconds);
-  return {std::move(sockets), std::move(queues),  std::move(ports),
-          std::move(folded),  std::move(sampled), std::move(last)};
+  std::vector<MetricFamily> out;
+  for (auto* f : {&sockets, &queues, &ports, &sampled, &last}) {
+    out.push_back(std::move(*f));
+  }
+  if (s.attribution) {
+    AddGauge(folded, {{"view", "process"}}, s.processes_folded);
+    AddProcessFamilies(s, out);
+  }
+  out.push_back(std::move(folded));
+  return out;
 }
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
@@ -107,6 +184,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Name("sockwatch_http_requests_total")
            .Help("HTTP responses sent, by handler and status code.")
            .Register(*registry_);
+  attribution_errors_ =
+      &prometheus::BuildCounter()
+           .Name("sockwatch_attribution_errors_total")
+           .Help(
+               "/proc entries that could not be read while attributing "
+               "sockets to processes, by reason.")
+           .Register(*registry_);
+  for (size_t i = 0; i < static_cast<size_t>(AttributionError::kCount); ++i) {
+    attribution_errors_->Add(
+        {{"reason", std::string(AttributionErrorName(
+                        static_cast<AttributionError>(i)))}});
+  }
   prometheus::BuildGauge()
       .Name("sockwatch_build_info")
       .Help("Version and revision sockwatch was built from; always 1.")
@@ -123,6 +212,16 @@ void Metrics::ObserveSample(double seconds, const CollectStats& stats) {
         ->Add({{"reason",
                 std::string(DumpProblemName(static_cast<DumpProblem>(i)))}})
         .Increment(static_cast<double>(stats.problems[i]));
+  }
+}
+
+void Metrics::ObserveAttribution(const AttributionStats& stats) {
+  for (size_t i = 0; i < stats.errors.size(); ++i) {
+    if (stats.errors[i] == 0) continue;
+    attribution_errors_
+        ->Add({{"reason", std::string(AttributionErrorName(
+                              static_cast<AttributionError>(i)))}})
+        .Increment(static_cast<double>(stats.errors[i]));
   }
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "collectors/proc_scanner.h"
 #include "collectors/sock_diag_collector.h"
 #include "daemon/snapshot.h"
 
@@ -33,6 +34,8 @@ class Metrics {
 
   // Records one sampling attempt: its duration, and what went wrong.
   void ObserveSample(double seconds, const CollectStats& stats);
+  // Counts what one /proc scan could not read.
+  void ObserveAttribution(const AttributionStats& stats);
   // Counts an HTTP response sent by `handler` with `code`.
   void CountHttp(const std::string& handler, int code);
 
@@ -44,6 +47,7 @@ class Metrics {
   prometheus::Histogram* sample_duration_;
   prometheus::Family<prometheus::Counter>* sample_errors_;
   prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Family<prometheus::Counter>* attribution_errors_;
 };
 
 }  // namespace sockwatch

@@ -2,6 +2,12 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "daemon/socket_format.h"
+
 namespace sockwatch {
 namespace {
 
@@ -13,10 +19,181 @@ const char* DirectionName(Direction d) {
   return d == Direction::kIn ? "in" : "out";
 }
 
+// CLOSE_WAIT sockets of one process (owner -1: no process found).
+struct Holder {
+  int32_t owner = -1;
+  uint64_t sockets = 0;
+  uint64_t recv_bytes = 0;
+  double oldest_entered = 0;
+  std::map<std::string, uint64_t> peers;      // remote endpoint -> sockets
+  std::map<std::string, uint64_t> closed_by;  // FIN_WAIT2 holder -> sockets
+};
+
+std::vector<std::pair<std::string, uint64_t>> Top(
+    const std::map<std::string, uint64_t>& counts, size_t n) {
+  std::vector<std::pair<std::string, uint64_t>> v(counts.begin(), counts.end());
+  std::stable_sort(v.begin(), v.end(),
+                   [](auto& a, auto& b) { return a.second > b.second; });
+  if (v.size() > n) v.resize(n);
+  return v;
+}
+
+std::string ProcessName(const Snapshot& s, int32_t owner) {
+  return owner < 0 ? "unknown" : s.processes_info[owner].comm;
+}
+
+std::vector<Holder> Holders(const Snapshot& s, size_t top) {
+  std::map<int32_t, Holder> by_owner;
+  for (const CloseWaitSocket& cw : s.close_wait) {
+    Holder& h = by_owner[cw.owner];
+    h.owner = cw.owner;
+    ++h.sockets;
+    h.recv_bytes += cw.recv_queue;
+    if (h.oldest_entered == 0 || cw.entered < h.oldest_entered) {
+      h.oldest_entered = cw.entered;
+    }
+    ++h.peers[FormatEndpoint(cw.family, cw.remote_addr, cw.remote_port)];
+    if (cw.paired) {
+      // An orphaned FIN_WAIT2 end: its process already called close().
+      std::string peer = "orphan";
+      if (cw.peer_owner >= 0) {
+        const ProcessInfo& p = s.processes_info[cw.peer_owner];
+        peer = p.comm + "/" + std::to_string(p.pid);
+      }
+      ++h.closed_by[peer];
+    }
+  }
+  std::vector<Holder> out;
+  for (auto& [owner, h] : by_owner) out.push_back(std::move(h));
+  std::stable_sort(out.begin(), out.end(),
+                   [](auto& a, auto& b) { return a.sockets > b.sockets; });
+  if (out.size() > top) out.resize(top);
+  return out;
+}
+
+std::string Joined(const std::vector<std::pair<std::string, uint64_t>>& v) {
+  std::string out;
+  for (const auto& [name, n] : v) {
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{} ({})", name, n);
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string FdsText(const ProcessInfo& p) {
+  if (p.max_fds == UINT64_MAX) return fmt::format("{}/unlimited", p.open_fds);
+  return fmt::format("{}/{}", p.open_fds, p.max_fds);
+}
+
+std::string StatesJson(const StateCounts& counts) {
+  std::string o = "{";
+  for (TcpState state : kExportedStates) {
+    if (o.size() > 1) o += ",";
+    o += fmt::format("\"{}\":{}", StateName(state), counts[state]);
+  }
+  return o + "}";
+}
+
+// Rows of the process view with sockets in `state`, largest first.
+std::vector<const ProcessSeries*> InState(const Snapshot& s, TcpState state,
+                                          size_t top) {
+  std::vector<const ProcessSeries*> rows;
+  for (const auto& row : s.processes) {
+    if (row.sockets[state] > 0) rows.push_back(&row);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [state](auto* a, auto* b) {
+    return a->sockets[state] > b->sockets[state];
+  });
+  if (rows.size() > top) rows.resize(top);
+  return rows;
+}
+
+std::string ByProcessTable(const Snapshot& s, const ReportOptions& o) {
+  if (!s.attribution) return "(process attribution is switched off)\n\n";
+  std::string out;
+  if (o.state != kCloseWait) {
+    out += fmt::format("{} sockets by process\n", StateName(o.state));
+    out += fmt::format("  {:<16} {:<28} {:>8}\n", "PROCESS", "UNIT", "SOCKETS");
+    for (const ProcessSeries* row : InState(s, o.state, o.top)) {
+      out += fmt::format("  {:<16} {:<28} {:>8}\n", row->process, row->unit,
+                         row->sockets[o.state]);
+    }
+    return out + "\n";
+  }
+  out += fmt::format("CLOSE_WAIT sockets by process ({} in all)\n",
+                     s.close_wait.size());
+  out += fmt::format("  {:<16} {:>7} {:<24} {:>7} {:>8} {:>14}  {}  {}\n",
+                     "PROCESS", "PID", "UNIT", "SOCKETS", "OLDEST", "FDS/LIMIT",
+                     "TOP REMOTE PEERS", "CLOSED FIRST BY");
+  for (const Holder& h : Holders(s, o.top)) {
+    std::string pid = "-", unit = "-", fds = "-";
+    if (h.owner >= 0) {
+      const ProcessInfo& p = s.processes_info[h.owner];
+      pid = std::to_string(p.pid);
+      unit = p.unit;
+      fds = FdsText(p);
+    }
+    out +=
+        fmt::format("  {:<16} {:>7} {:<24} {:>7} {:>8} {:>14}  {}  {}\n",
+                    ProcessName(s, h.owner), pid, unit, h.sockets,
+                    HumanDuration(s.timestamp_seconds - h.oldest_entered), fds,
+                    Joined(Top(h.peers, 3)), Joined(Top(h.closed_by, 2)));
+  }
+  return out + "\n";
+}
+
+std::string ByProcessJson(const Snapshot& s, const ReportOptions& o) {
+  std::string out = "[";
+  if (o.state != kCloseWait) {
+    for (const ProcessSeries* row : InState(s, o.state, o.top)) {
+      if (out.size() > 1) out += ",";
+      out += fmt::format("{{\"process\":{},\"unit\":{},\"sockets\":{}}}",
+                         JsonString(row->process), JsonString(row->unit),
+                         row->sockets[o.state]);
+    }
+    return out + "]";
+  }
+  for (const Holder& h : Holders(s, o.top)) {
+    if (out.size() > 1) out += ",";
+    out += "{";
+    if (h.owner >= 0) {
+      const ProcessInfo& p = s.processes_info[h.owner];
+      out += fmt::format(
+          "\"pid\":{},\"process\":{},\"exe\":{},\"unit\":{},\"open_fds\":{},"
+          "\"max_fds\":{},",
+          p.pid, JsonString(p.comm), JsonString(p.exe), JsonString(p.unit),
+          p.open_fds,
+          p.max_fds == UINT64_MAX ? "null" : std::to_string(p.max_fds));
+    } else {
+      out += "\"pid\":null,\"process\":\"unknown\",";
+    }
+    out += fmt::format(
+        "\"sockets\":{},\"oldest_seconds\":{:.0f},\"recv_queue_bytes\":{},"
+        "\"peers\":[",
+        h.sockets, s.timestamp_seconds - h.oldest_entered, h.recv_bytes);
+    bool first = true;
+    for (const auto& [peer, n] : Top(h.peers, 3)) {
+      out += fmt::format("{}{{\"remote\":{},\"sockets\":{}}}", first ? "" : ",",
+                         JsonString(peer), n);
+      first = false;
+    }
+    out += "],\"closed_first_by\":[";
+    first = true;
+    for (const auto& [peer, n] : Top(h.closed_by, 3)) {
+      out += fmt::format("{}{{\"process\":{},\"sockets\":{}}}",
+                         first ? "" : ",", JsonString(peer), n);
+      first = false;
+    }
+    out += "]}";
+  }
+  return out + "]";
+}
+
 }  // namespace
 
-std::string ReportTable(const Snapshot& s) {
-  std::string out = "TCP sockets by state\n";
+std::string ReportTable(const Snapshot& s, const ReportOptions& o) {
+  std::string out = ByProcessTable(s, o);
+  out += "TCP sockets by state\n";
   out += fmt::format("  {:<15} {:>10} {:>14} {:>14}\n", "STATE", "SOCKETS",
                      "RECV-Q BYTES", "SEND-Q BYTES");
   for (TcpState state : kExportedStates) {
@@ -36,28 +213,21 @@ std::string ReportTable(const Snapshot& s) {
   return out;
 }
 
-std::string ReportJson(const Snapshot& s) {
-  std::string out = "{\"sockets_sampled\":" + std::to_string(s.sockets_sampled);
-  auto states = [](const StateCounts& counts) {
-    std::string o = "{";
-    for (TcpState state : kExportedStates) {
-      if (o.size() > 1) o += ",";
-      o += "\"" + std::string(StateName(state)) +
-           "\":" + std::to_string(counts[state]);
-    }
-    return o + "}";
-  };
-  out += ",\"sockets\":" + states(s.sockets);
-  out += ",\"recv_queue_bytes\":" + states(s.recv_queue_bytes);
-  out += ",\"send_queue_bytes\":" + states(s.send_queue_bytes);
+std::string ReportJson(const Snapshot& s, const ReportOptions& o) {
+  std::string out = fmt::format("{{\"state\":\"{}\",\"sockets_sampled\":{}",
+                                StateName(o.state), s.sockets_sampled);
+  if (s.attribution) out += ",\"processes\":" + ByProcessJson(s, o);
+  out += ",\"sockets\":" + StatesJson(s.sockets);
+  out += ",\"recv_queue_bytes\":" + StatesJson(s.recv_queue_bytes);
+  out += ",\"send_queue_bytes\":" + StatesJson(s.send_queue_bytes);
   out += ",\"ports\":[";
   for (size_t i = 0; i < s.ports.size(); ++i) {
     const PortSeries& row = s.ports[i];
-    if (i > 0) out += ",";
-    out += "{\"direction\":\"" + std::string(DirectionName(row.direction)) +
-           "\",\"port\":\"" + PortName(row) +
-           "\",\"total\":" + std::to_string(row.total) +
-           ",\"sockets\":" + states(row.sockets) + "}";
+    out += fmt::format(
+        "{}{{\"direction\":\"{}\",\"port\":\"{}\",\"total\":{},\"sockets\":{}}"
+        "}",
+        i > 0 ? "," : "", DirectionName(row.direction), PortName(row),
+        row.total, StatesJson(row.sockets));
   }
   return out + "]}\n";
 }

@@ -9,11 +9,18 @@
 
 namespace sockwatch {
 
-// Per-state host summary and the busiest service ports, as aligned text.
-std::string ReportTable(const Snapshot& snapshot);
+struct ReportOptions {
+  TcpState state = kCloseWait;  // the state listed by process
+  size_t top = 10;              // processes listed
+};
+
+// The sockets in `options.state` by process (for CLOSE_WAIT: count, oldest
+// age, open fds / limit, top remote peers and who closed first), then the
+// per-state host summary and the busiest service ports, as aligned text.
+std::string ReportTable(const Snapshot& snapshot, const ReportOptions& options);
 
 // The same as one JSON object.
-std::string ReportJson(const Snapshot& snapshot);
+std::string ReportJson(const Snapshot& snapshot, const ReportOptions& options);
 
 }  // namespace sockwatch
 

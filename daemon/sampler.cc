@@ -1,16 +1,46 @@
 #include "daemon/sampler.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "collectors/dump_file.h"
 #include "collectors/sock_diag_collector.h"
 #include "daemon/aggregator.h"
+#include "daemon/process_aggregator.h"
 
 namespace sockwatch {
 namespace {
 
 double UnixSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// Feeds every socket to the host/port aggregator and, when attribution is
+// on, to the per-process one.
+class SampleSink final : public ResettableSink {
+ public:
+  SampleSink(Aggregator* host, ProcessAggregator* processes)
+      : host_(host), processes_(processes) {}
+  void Reset() override {
+    host_->Reset();
+    if (processes_) processes_->Reset();
+  }
+  void OnSocket(const SocketRecord& r) override {
+    host_->OnSocket(r);
+    if (processes_) processes_->OnSocket(r);
+  }
+
+ private:
+  Aggregator* host_;
+  ProcessAggregator* processes_;
+};
+
+// The cgroup v2 hierarchy: `path` itself, or its "unified" child on hosts
+// that mount v1 controllers beside v2.
+std::string CgroupV2Root(const std::string& path) {
+  std::string unified = path + "/unified";
+  return access((unified + "/cgroup.procs").c_str(), R_OK) == 0 ? unified
+                                                                : path;
 }
 
 }  // namespace
@@ -20,7 +50,9 @@ Sampler::Sampler(TransportFactory factory, Options options,
     : factory_(std::move(factory)),
       options_(std::move(options)),
       store_(store),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      procfs_(options_.procfs),
+      cgroups_(CgroupV2Root(options_.cgroupfs), std::chrono::seconds(60)) {}
 
 Sampler::~Sampler() { Stop(); }
 
@@ -46,10 +78,20 @@ Status Sampler::SampleOnce() {
     options_.record_dump_path.clear();
   }
 
+  ProcessTable table;
+  if (options_.attribution) Attribute(&table);
   Aggregator aggregator;
+  std::unique_ptr<ProcessAggregator> processes;
+  if (options_.attribution) {
+    processes = std::make_unique<ProcessAggregator>(
+        &table, &cgroups_, &tracker_, UnixSeconds(wall_start));
+  }
+  SampleSink sink(&aggregator, processes.get());
   if (transport != nullptr) {
-    SockDiagCollector collector(transport, SockDiagCollector::Options{});
-    status = collector.Collect(aggregator, &stats);
+    SockDiagCollector::Options collect;
+    collect.close_wait_tcp_info = options_.attribution;
+    SockDiagCollector collector(transport, collect);
+    status = collector.Collect(sink, &stats);
   } else {
     stats.Count(DumpProblem::kNetlinkError);
   }
@@ -75,12 +117,34 @@ Status Sampler::SampleOnce() {
   }
   auto snapshot = std::make_shared<Snapshot>();
   aggregator.Finish(options_.port_top_n, snapshot.get());
+  if (processes) {
+    processes->Finish(options_.process_top_n, snapshot.get());
+    snapshot->unreadable_processes = unreadable_processes_;
+  }
   snapshot->timestamp_seconds = UnixSeconds(wall_start);
   snapshot->duration_seconds = seconds;
   spdlog::debug("sampled {} sockets in {:.3f}s", snapshot->sockets_sampled,
                 seconds);
   store_->Publish(std::move(snapshot));
   return Status::Ok();
+}
+
+void Sampler::Attribute(ProcessTable* table) {
+  AttributionStats stats;
+  Status status = scanner_.Scan(table, &stats);
+  metrics_->ObserveAttribution(stats);
+  if (!status.ok()) {
+    spdlog::warn("process attribution failed: {}", status.message());
+  }
+  unreadable_processes_ = stats.unreadable_processes;
+  if (stats.unreadable_processes > 0 && !warned_unreadable_) {
+    warned_unreadable_ = true;
+    spdlog::warn(
+        "cannot read the fd tables of {} processes (needs CAP_SYS_PTRACE or "
+        "CAP_DAC_READ_SEARCH); their sockets count as process \"unknown\"; "
+        "see sockwatch_attribution_unreadable_processes",
+        stats.unreadable_processes);
+  }
 }
 
 void Sampler::Start() {

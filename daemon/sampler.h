@@ -18,7 +18,11 @@
 #include <string>
 #include <thread>
 
+#include "collectors/cgroup_resolver.h"
 #include "collectors/netlink_transport.h"
+#include "collectors/proc_scanner.h"
+#include "collectors/procfs.h"
+#include "daemon/close_wait_tracker.h"
 #include "daemon/metrics.h"
 #include "daemon/snapshot.h"
 #include "daemon/status.h"
@@ -31,6 +35,10 @@ class Sampler {
     std::chrono::milliseconds interval{std::chrono::seconds(15)};
     size_t port_top_n = 50;
     std::string record_dump_path;  // record the first sample's replies here
+    bool attribution = true;       // per-process view through /proc
+    size_t process_top_n = 30;
+    std::string procfs = "/proc";
+    std::string cgroupfs = "/sys/fs/cgroup";
   };
   // Makes the transport; called again after a transport failure.
   using TransportFactory =
@@ -51,6 +59,8 @@ class Sampler {
 
  private:
   void Loop();
+  // Scans /proc into `table`; logs the first time processes are unreadable.
+  void Attribute(ProcessTable* table);
 
   TransportFactory factory_;
   Options options_;
@@ -58,6 +68,12 @@ class Sampler {
   Metrics* metrics_;
   std::unique_ptr<NetlinkTransport> transport_;
   int consecutive_failures_ = 0;
+  RealProcFs procfs_;
+  ProcScanner scanner_{&procfs_};
+  CgroupResolver cgroups_;
+  CloseWaitTracker tracker_;
+  bool warned_unreadable_ = false;
+  uint64_t unreadable_processes_ = 0;
 
   std::mutex mu_;
   std::condition_variable wake_;

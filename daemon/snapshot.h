@@ -13,6 +13,7 @@
 #include <mutex>
 #include <vector>
 
+#include "collectors/proc_scanner.h"
 #include "collectors/tcp_state.h"
 
 namespace sockwatch {
@@ -29,6 +30,47 @@ struct PortSeries {
   uint64_t total = 0;
 };
 
+// One (process name, unit) row of the per-process view. process is
+// "unknown" for sockets no process was found for, "other" for the rows
+// folded by the cap.
+struct ProcessSeries {
+  std::string process;
+  std::string unit;
+  StateCounts sockets{};
+  uint64_t total = 0;
+  double oldest_close_wait_entered = 0;  // Unix seconds; 0 when none
+  uint64_t close_wait_recv_bytes = 0;
+  // The process of this row that is nearest its fd limit, among those
+  // holding CLOSE_WAIT sockets (pid 0 when none or not a real process).
+  int fd_pid = 0;
+  uint32_t open_fds = 0;
+  uint64_t max_fds = 0;
+};
+
+// One CLOSE_WAIT socket in the per-socket view.
+struct CloseWaitSocket {
+  std::array<uint8_t, 16> local_addr{};
+  std::array<uint8_t, 16> remote_addr{};
+  uint16_t local_port = 0;
+  uint16_t remote_port = 0;
+  uint8_t family = 0;
+  bool shared = false;  // held by several processes; owner is the lowest pid
+  bool paired = false;  // the FIN_WAIT2 other end is on this host
+  int32_t owner = -1;   // index into Snapshot::processes_info, -1 unknown
+  int32_t peer_owner = -1;  // owner of the FIN_WAIT2 end, -1 unknown
+  int32_t fd = -1;
+  uint32_t inode = 0;
+  uint32_t recv_queue = 0;
+  uint32_t send_queue = 0;
+  uint64_t cookie = 0;
+  uint64_t cgroup_id = 0;
+  double entered = 0;  // Unix seconds the socket entered CLOSE_WAIT
+};
+
+// Upper bounds of the CLOSE_WAIT age histogram, seconds.
+inline constexpr std::array<double, 11> kAgeBuckets = {
+    10, 30, 60, 300, 600, 1800, 3600, 7200, 21600, 43200, 86400};
+
 struct Snapshot {
   double timestamp_seconds = 0;  // wall clock when the sample started
   double duration_seconds = 0;   // how long the sample took
@@ -38,6 +80,18 @@ struct Snapshot {
   StateCounts send_queue_bytes{};
   std::vector<PortSeries> ports;  // top N by total, then "other" rows
   uint64_t ports_folded = 0;      // (direction, port) pairs in "other"
+
+  // Attribution; empty when switched off.
+  bool attribution = false;
+  std::vector<ProcessSeries> processes;  // top N, then "unknown", "other"
+  uint64_t processes_folded = 0;
+  std::vector<ProcessInfo> processes_info;  // every socket-holding process
+  std::vector<CloseWaitSocket> close_wait;  // every CLOSE_WAIT socket
+  // CLOSE_WAIT ages at this sample: count per kAgeBuckets bound (not
+  // cumulative) plus one for larger, and their sum.
+  std::array<uint64_t, kAgeBuckets.size() + 1> close_wait_ages{};
+  double close_wait_age_sum = 0;
+  uint64_t unreadable_processes = 0;
 };
 
 // Holds the latest snapshot. Thread-safe: one writer, many readers.

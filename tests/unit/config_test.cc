@@ -32,7 +32,10 @@ TEST(Config, ReadsEveryKey) {
       "log:\n"
       "  level: debug\n"
       "ports:\n"
-      "  top_n: 7\n",
+      "  top_n: 7\n"
+      "attribution: false\n"
+      "processes: {top_n: 3}\n"
+      "paths: {procfs: /host/proc, cgroupfs: /host/cgroup}\n",
       "full.yml", &c);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(c.interval, std::chrono::seconds(90));
@@ -40,6 +43,10 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_EQ(c.telemetry_path, "/m");
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_EQ(c.port_top_n, 7u);
+  EXPECT_FALSE(c.attribution);
+  EXPECT_EQ(c.process_top_n, 3u);
+  EXPECT_EQ(c.procfs, "/host/proc");
+  EXPECT_EQ(c.cgroupfs, "/host/cgroup");
 }
 
 struct BadCase {
@@ -86,7 +93,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"log:\n  level: loud\n",
                 "/etc/sw.yml:2:10: key \"log.level\": invalid log level"},
         BadCase{"interval: [\n", "/etc/sw.yml:2:1: invalid YAML"},
-        BadCase{"- 1\n- 2\n", "/etc/sw.yml:1:1: expected a mapping"}));
+        BadCase{"- 1\n- 2\n", "/etc/sw.yml:1:1: expected a mapping"},
+        BadCase{"attribution: maybe\n",
+                "/etc/sw.yml:1:14: key \"attribution\": expected true or "
+                "false"},
+        BadCase{"processes:\n  top_n: 10001\n",
+                "/etc/sw.yml:2:10: key \"processes.top_n\": value 10001 out "
+                "of range"},
+        BadCase{"paths:\n  procfs: proc\n",
+                "/etc/sw.yml:2:11: key \"paths.procfs\": expected an "
+                "absolute path"}));
 
 TEST(Config, LoadFileReportsUnreadableFile) {
   Config c;
@@ -157,6 +173,10 @@ TEST(Config, ExampleFileLoadsAndEqualsTheDefaults) {
   EXPECT_EQ(loaded.telemetry_path, defaults.telemetry_path);
   EXPECT_EQ(loaded.log_level, defaults.log_level);
   EXPECT_EQ(loaded.port_top_n, defaults.port_top_n);
+  EXPECT_EQ(loaded.attribution, defaults.attribution);
+  EXPECT_EQ(loaded.process_top_n, defaults.process_top_n);
+  EXPECT_EQ(loaded.procfs, defaults.procfs);
+  EXPECT_EQ(loaded.cgroupfs, defaults.cgroupfs);
 }
 
 }  // namespace

@@ -1,0 +1,247 @@
+#include "collectors/proc_scanner.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+namespace sockwatch {
+namespace {
+
+constexpr std::array<std::string_view,
+                     static_cast<size_t>(AttributionError::kCount)>
+    kErrorNames = {"vanished", "permission", "other"};
+
+constexpr std::string_view kDeleted = " (deleted)";
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string_view StripDeleted(std::string_view s) {
+  return EndsWith(s, kDeleted) ? s.substr(0, s.size() - kDeleted.size()) : s;
+}
+
+// A unit name: "<something>.service" or "<something>.scope".
+bool IsUnit(std::string_view component) {
+  for (std::string_view suffix : {".service", ".scope"}) {
+    if (component.size() > suffix.size() && EndsWith(component, suffix)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool OwnerLess(const SocketOwner& a, const SocketOwner& b) {
+  if (a.inode != b.inode) return a.inode < b.inode;
+  if (a.process != b.process) return a.process < b.process;
+  return a.fd < b.fd;
+}
+
+// Collapses runs of the same inode in `owners` (sorted by OwnerLess) into
+// their first entry, marking it shared when more than one process holds it.
+void CollapseOwners(std::vector<SocketOwner>* owners) {
+  std::vector<SocketOwner>& v = *owners;
+  size_t write = 0;
+  size_t read = 0;
+  while (read < v.size()) {
+    const SocketOwner first = v[read];
+    bool shared = false;
+    for (++read; read < v.size() && v[read].inode == first.inode; ++read) {
+      shared |= v[read].process != first.process;
+    }
+    v[write] = first;
+    v[write].shared = shared;
+    ++write;
+  }
+  v.resize(write);
+}
+
+}  // namespace
+
+std::string_view AttributionErrorName(AttributionError e) {
+  return kErrorNames[static_cast<size_t>(e)];
+}
+
+AttributionError ClassifyErrno(int err) {
+  switch (err) {
+    case ENOENT:
+    case ESRCH:
+      return AttributionError::kVanished;
+    case EACCES:
+    case EPERM:
+      return AttributionError::kPermission;
+    default:
+      return AttributionError::kOther;
+  }
+}
+
+const SocketOwner* ProcessTable::Find(uint32_t inode) const {
+  if (inode == 0) return nullptr;
+  auto it = std::lower_bound(
+      owners.begin(), owners.end(), inode,
+      [](const SocketOwner& o, uint32_t value) { return o.inode < value; });
+  if (it == owners.end() || it->inode != inode) return nullptr;
+  return &*it;
+}
+
+ProcScanner::ProcScanner(ProcFs* fs) : fs_(fs) {}
+
+Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
+  out->processes.clear();
+  out->owners.clear();
+  *stats = AttributionStats{};
+  pids_.clear();
+  Status listed = fs_->ListPids([this](int pid) { pids_.push_back(pid); });
+  if (!listed.ok()) return listed;
+  // getdents order is not numeric; the owner of a shared socket is the
+  // lowest pid, and process indices follow pid order.
+  std::sort(pids_.begin(), pids_.end());
+  pids_.erase(std::unique(pids_.begin(), pids_.end()), pids_.end());
+
+  std::vector<SocketOwner>& owners = out->owners;
+  for (int pid : pids_) {
+    const size_t first = owners.size();
+    const auto index = static_cast<uint32_t>(out->processes.size());
+    uint32_t open_fds = 0;
+    uint32_t vanished_fds = 0;
+    const int err = fs_->ScanFds(
+        pid,
+        [&owners, index](int fd, uint32_t inode) {
+          if (inode != 0) owners.push_back({inode, index, fd, false});
+        },
+        &open_fds, &vanished_fds);
+    if (err != 0) {
+      owners.resize(first);  // drop what a failed walk delivered
+      const AttributionError e = ClassifyErrno(err);
+      stats->Count(e);
+      if (e == AttributionError::kPermission) ++stats->unreadable_processes;
+      continue;
+    }
+    ++stats->processes_scanned;
+    stats->errors[static_cast<size_t>(AttributionError::kVanished)] +=
+        vanished_fds;
+    if (owners.size() == first) continue;
+    stats->socket_fds += owners.size() - first;
+    ProcessInfo info;
+    info.pid = pid;
+    info.open_fds = open_fds;
+    out->processes.push_back(std::move(info));
+  }
+
+  for (ProcessInfo& info : out->processes) {
+    ReadMetadata(&info, stats);
+    info.unit = UnitFromCgroup(info.cgroup);
+  }
+
+  std::sort(owners.begin(), owners.end(), OwnerLess);
+  CollapseOwners(&owners);
+  return Status::Ok();
+}
+
+void ProcScanner::ReadMetadata(ProcessInfo* info, AttributionStats* stats) {
+  // Counts a failed read; true when the process is gone, so that the rest
+  // of its files are not tried.
+  auto gone = [stats](int err) {
+    const AttributionError e = ClassifyErrno(err);
+    stats->Count(e);
+    return e == AttributionError::kVanished;
+  };
+  const int pid = info->pid;
+
+  int err = fs_->ReadFile(pid, "comm", &file_);
+  if (err == 0) {
+    std::string_view comm = file_;
+    if (!comm.empty() && comm.back() == '\n') comm.remove_suffix(1);
+    info->comm.assign(comm);
+  } else if (gone(err)) {
+    return;
+  }
+
+  err = fs_->ReadLink(pid, "exe", &file_);
+  if (err == 0) {
+    info->exe.assign(ExeName(file_));
+  } else if (gone(err)) {
+    return;
+  }
+
+  err = fs_->ReadFile(pid, "cgroup", &file_);
+  if (err == 0) {
+    info->cgroup.assign(CgroupV2Path(file_));
+  } else if (gone(err)) {
+    return;
+  }
+
+  err = fs_->ReadFile(pid, "limits", &file_);
+  if (err == 0) {
+    info->max_fds = MaxOpenFiles(file_);
+  } else {
+    gone(err);
+  }
+}
+
+std::string UnitFromCgroup(std::string_view cgroup_path) {
+  std::string_view rest = cgroup_path;
+  // Bounded: every pass removes at least one character.
+  while (!rest.empty()) {
+    const size_t slash = rest.rfind('/');
+    const std::string_view component =
+        slash == std::string_view::npos ? rest : rest.substr(slash + 1);
+    if (IsUnit(component)) return std::string(component);
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(0, slash);
+  }
+  return "-";
+}
+
+std::string_view CgroupV2Path(std::string_view proc_cgroup) {
+  constexpr std::string_view kV2 = "0::";
+  std::string_view rest = proc_cgroup;
+  // Bounded: every pass consumes one line.
+  while (!rest.empty()) {
+    const size_t eol = rest.find('\n');
+    const std::string_view line = rest.substr(0, eol);
+    if (line.substr(0, kV2.size()) == kV2) {
+      return StripDeleted(line.substr(kV2.size()));
+    }
+    if (eol == std::string_view::npos) break;
+    rest = rest.substr(eol + 1);
+  }
+  return {};
+}
+
+uint64_t MaxOpenFiles(std::string_view proc_limits) {
+  constexpr std::string_view kName = "Max open files";
+  size_t at = 0;
+  // Bounded: every pass moves `at` forward.
+  for (;;) {
+    at = proc_limits.find(kName, at);
+    if (at == std::string_view::npos) return 0;
+    if (at == 0 || proc_limits[at - 1] == '\n') break;
+    at += kName.size();
+  }
+  std::string_view rest = proc_limits.substr(at + kName.size());
+  rest = rest.substr(0, rest.find('\n'));
+  const size_t start = rest.find_first_not_of(' ');
+  if (start == std::string_view::npos) return 0;
+  rest = rest.substr(start);
+  const std::string_view soft = rest.substr(0, rest.find(' '));
+  if (soft == "unlimited") return UINT64_MAX;
+  if (soft.empty() || soft.size() > 20) return 0;
+  uint64_t value = 0;
+  for (char c : soft) {
+    if (c < '0' || c > '9') return 0;
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return 0;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+std::string_view ExeName(std::string_view target) {
+  target = StripDeleted(target);
+  const size_t slash = target.rfind('/');
+  return slash == std::string_view::npos ? target : target.substr(slash + 1);
+}
+
+}  // namespace sockwatch

@@ -1,0 +1,121 @@
+// ProcScanner: which process holds which socket, from one pass over /proc.
+//
+// Scan() lists every process through a ProcFs, walks each one's fd table and
+// builds a ProcessTable: the processes that hold at least one socket fd (with
+// comm, exe, cgroup, systemd unit and fd usage) and, for every socket inode,
+// the process that owns it. sock_diag's idiag_inode is looked up in that
+// table with Find().
+//
+// Races are normal: a process or an fd may vanish between being listed and
+// being read, and another user's processes may be unreadable without
+// CAP_SYS_PTRACE. Each such entry is skipped and counted in AttributionStats
+// by reason; a scan only fails as a whole when the proc root cannot be
+// listed. The scanner owns nothing but reusable scratch space; not
+// thread-safe (one sampler uses it).
+#ifndef SOCKWATCH_COLLECTORS_PROC_SCANNER_H_
+#define SOCKWATCH_COLLECTORS_PROC_SCANNER_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collectors/procfs.h"
+#include "daemon/status.h"
+
+namespace sockwatch {
+
+struct ProcessInfo {
+  int pid = 0;
+  std::string comm;    // /proc/<pid>/comm without the trailing newline
+  std::string exe;     // basename of the /proc/<pid>/exe target; "" when
+                       // unreadable; a trailing " (deleted)" is stripped
+  std::string cgroup;  // cgroup v2 path from the "0::<path>" line; "" if none
+  std::string unit;    // UnitFromCgroup(cgroup)
+  uint32_t open_fds = 0;
+  uint64_t max_fds = 0;  // soft "Max open files": 0 unknown, UINT64_MAX for
+                         // "unlimited"
+};
+
+struct SocketOwner {
+  uint32_t inode = 0;
+  uint32_t process = 0;  // index into ProcessTable::processes
+  int32_t fd = -1;       // the owner's lowest fd for this inode
+  bool shared = false;   // held by more than one process (after fork): the
+                         // lowest pid is the owner
+};
+
+// Why an entry could not be read; exported as reason="vanished|permission|
+// other".
+enum class AttributionError { kVanished, kPermission, kOther, kCount };
+std::string_view AttributionErrorName(AttributionError e);
+// ENOENT/ESRCH -> kVanished, EACCES/EPERM -> kPermission, else kOther.
+AttributionError ClassifyErrno(int err);
+
+struct AttributionStats {
+  std::array<uint64_t, static_cast<size_t>(AttributionError::kCount)> errors{};
+  uint64_t processes_scanned = 0;     // processes whose fd dir was read
+  uint64_t unreadable_processes = 0;  // fd dir not readable (permission)
+  uint64_t socket_fds = 0;            // socket fds seen, before dedup
+
+  void Count(AttributionError e) { ++errors[static_cast<size_t>(e)]; }
+  uint64_t Of(AttributionError e) const {
+    return errors[static_cast<size_t>(e)];
+  }
+};
+
+struct ProcessTable {
+  std::vector<ProcessInfo> processes;  // holders of >= 1 socket fd, by pid
+  std::vector<SocketOwner> owners;     // sorted by inode, one per inode
+
+  // Binary search; nullptr when no process holds `inode` (or it is 0).
+  const SocketOwner* Find(uint32_t inode) const;
+};
+
+class ProcScanner {
+ public:
+  explicit ProcScanner(ProcFs* fs);  // does not own fs
+  ProcScanner(const ProcScanner&) = delete;
+  ProcScanner& operator=(const ProcScanner&) = delete;
+
+  // One pass over every process, in ascending pid order: fds first, then
+  // comm/exe/cgroup/limits only for processes that hold sockets. Replaces
+  // *out and resets *stats to this pass's counts. Entries that vanish or
+  // cannot be read are counted and skipped (a process whose metadata cannot
+  // be read stays in the table with those fields empty). Fails only when the
+  // root cannot be listed: then returns that error and *out is empty.
+  // Memory: 16 bytes per socket fd (the owner table is built in place) plus
+  // per-process info; no per-fd strings.
+  Status Scan(ProcessTable* out, AttributionStats* stats);
+
+ private:
+  void ReadMetadata(ProcessInfo* info, AttributionStats* stats);
+
+  ProcFs* fs_;
+  std::vector<int> pids_;  // scratch, reused between scans
+  std::string file_;       // scratch, reused between reads
+};
+
+// Pure parsers, exposed for tests.
+
+// "/system.slice/nginx.service" -> "nginx.service";
+// "/user.slice/user-1000.slice/session-4.scope" -> "session-4.scope";
+// "/system.slice/docker-abc.scope/init" -> "docker-abc.scope" (the LAST path
+// component ending in .service or .scope); "-" when none ("/" or "").
+std::string UnitFromCgroup(std::string_view cgroup_path);
+
+// The path of the "0::<path>" line of /proc/<pid>/cgroup, without a trailing
+// " (deleted)"; "" when there is none (a cgroup v1 only host).
+std::string_view CgroupV2Path(std::string_view proc_cgroup);
+
+// The soft limit of the "Max open files" line of /proc/<pid>/limits:
+// UINT64_MAX for "unlimited", 0 when absent or unparsable.
+uint64_t MaxOpenFiles(std::string_view proc_limits);
+
+// Basename of an exe link target, without a trailing " (deleted)".
+std::string_view ExeName(std::string_view target);
+
+}  // namespace sockwatch
+
+#endif  // SOCKWATCH_COLLECTORS_PROC_SCANNER_H_

@@ -1,0 +1,82 @@
+// ProcessAggregator: the per-process half of a sample.
+//
+// For every socket it finds the owning process in a ProcessTable (by inode)
+// and counts it under that process's (name, systemd unit); sockets no
+// process holds count as process "unknown", with the unit of their cgroup id
+// when the kernel sent one. CLOSE_WAIT sockets are also dated through the
+// CloseWaitTracker, kept for the per-socket view, and paired with their
+// FIN_WAIT2 other end when both ends are on this host.
+//
+// Memory: one small entry per (name, unit), one CloseWaitSocket per
+// CLOSE_WAIT socket and one key per FIN_WAIT2 socket. Not thread-safe; the
+// table, resolver and tracker must outlive it.
+#ifndef SOCKWATCH_DAEMON_PROCESS_AGGREGATOR_H_
+#define SOCKWATCH_DAEMON_PROCESS_AGGREGATOR_H_
+
+#include <cstddef>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collectors/cgroup_resolver.h"
+#include "collectors/proc_scanner.h"
+#include "collectors/sock_diag_collector.h"
+#include "daemon/close_wait_tracker.h"
+#include "daemon/snapshot.h"
+
+namespace sockwatch {
+
+class ProcessAggregator final : public ResettableSink {
+ public:
+  // `cgroups` may be null (no cgroup v2). `now` is the sample's Unix time.
+  ProcessAggregator(const ProcessTable* table, CgroupResolver* cgroups,
+                    CloseWaitTracker* tracker, double now);
+
+  void Reset() override;
+  void OnSocket(const SocketRecord& record) override;
+
+  // Fills the per-process part of `out`: the top `top_n` (name, unit) rows
+  // by socket count, then "unknown" and "other"; the CLOSE_WAIT sockets and
+  // their age histogram. Ends the tracker's sample.
+  void Finish(size_t top_n, Snapshot* out);
+
+ private:
+  struct Key {
+    ProcessSeries series;
+    double worst_fd_ratio = -1;
+  };
+  struct PairKey {
+    uint8_t family;
+    uint16_t local_port;
+    uint16_t remote_port;
+    std::array<uint8_t, 16> local_addr;
+    std::array<uint8_t, 16> remote_addr;
+    bool operator<(const PairKey& o) const;
+    bool operator==(const PairKey& o) const;
+  };
+  struct Peer {
+    PairKey key;
+    int32_t owner;
+  };
+
+  int KeyOf(const std::string& process, const std::string& unit);
+  int KeyOfProcess(uint32_t process);
+  int KeyOfUnknown(uint64_t cgroup_id);
+  void PairUp();
+
+  const ProcessTable* table_;
+  CgroupResolver* cgroups_;
+  CloseWaitTracker* tracker_;
+  double now_;
+
+  std::vector<Key> keys_;
+  std::unordered_map<std::string, int> key_index_;  // "name\0unit"
+  std::vector<int> process_key_;                    // per process, or -1
+  std::unordered_map<uint64_t, int> cgroup_key_;    // unknown by cgroup id
+  std::vector<CloseWaitSocket> close_wait_;
+  std::vector<Peer> fin_wait2_;
+};
+
+}  // namespace sockwatch
+
+#endif  // SOCKWATCH_DAEMON_PROCESS_AGGREGATOR_H_
