@@ -26,10 +26,11 @@ constexpr int kMaxEintrRetries = 8;
 constexpr size_t kDirentReclenOffset = 16;
 constexpr size_t kDirentNameOffset = 19;
 
-// Reads every entry of the open directory `dir_fd` with getdents64 into
+// Reads the entries of the open directory `dir_fd` with getdents64 into
 // `buffer` and calls fn(name, c_name) for each: `name` without, `c_name` with
-// its NUL terminator (for *at() calls). Returns 0 or an errno; EOVERFLOW when
-// the directory has more than `max_entries` entries.
+// its NUL terminator (for *at() calls); fn returns false to stop early.
+// Returns 0 or an errno; EOVERFLOW when the directory has more than
+// `max_entries` entries.
 template <typename Fn>
 int ForEachEntry(int dir_fd, std::vector<uint64_t>* buffer,
                  uint64_t max_entries, Fn&& fn) {
@@ -53,8 +54,10 @@ int ForEachEntry(int dir_fd, std::vector<uint64_t>* buffer,
       if (reclen <= kDirentNameOffset || off + reclen > n) return EIO;
       if (++seen > max_entries) return EOVERFLOW;
       const char* name = buf + off + kDirentNameOffset;
-      fn(std::string_view(name, strnlen(name, reclen - kDirentNameOffset)),
-         name);
+      if (!fn(std::string_view(name, strnlen(name, reclen - kDirentNameOffset)),
+              name)) {
+        return 0;
+      }
       off += reclen;
     }
   }
@@ -133,6 +136,7 @@ Status RealProcFs::ListPids(const std::function<void(int pid)>& fn) {
                                  if (ParseDecimal(name, &pid) && pid > 0) {
                                    fn(pid);
                                  }
+                                 return true;
                                });
   if (err != 0) {
     return Status::Error("cannot list " + root_ + ": " + std::strerror(err),
@@ -160,25 +164,26 @@ int RealProcFs::ScanFds(int pid,
       dir, &fd_dents_, kMaxFdEntries,
       [&](std::string_view name, const char* c_name) {
         int fd = 0;
-        if (link_error != 0 || !ParseDecimal(name, &fd)) return;  // "." ".."
+        if (!ParseDecimal(name, &fd)) return true;  // "." and ".."
         ++listed;
         // "socket:[4294967295]" is 19 bytes: anything that fills this buffer
         // is some other kind of target.
         char target[64];
         const ssize_t n = readlinkat(dir, c_name, target, sizeof(target));
         if (n < 0) {
-          if (errno == ENOENT || errno == ESRCH) {
-            ++vanished;
-          } else {
+          if (errno != ENOENT && errno != ESRCH) {
             link_error = errno;  // e.g. EACCES after a credential change
+            return false;
           }
-          return;
+          ++vanished;
+          return true;
         }
         uint32_t inode = 0;
         if (ParseSocketLink(std::string_view(target, static_cast<size_t>(n)),
                             &inode)) {
           fn(fd, inode);
         }
+        return true;
       });
   close(dir);
   if (err == 0) err = link_error;

@@ -49,14 +49,22 @@ Status SockDiagCollector::Collect(ResettableSink& sink, CollectStats* stats) {
       options_.close_wait_tcp_info ? 1 << (INET_DIAG_INFO - 1) : 0;
   const uint32_t rest =
       kAllStatesMask & ~StateBit(kListen) & ~StateBit(kCloseWait);
-  const Step steps[] = {
-      {AF_INET, StateBit(kListen), 0},
-      {AF_INET6, StateBit(kListen), 0},
-      {AF_INET, rest, 0},
-      {AF_INET6, rest, 0},
-      {AF_INET, StateBit(kCloseWait), info},
-      {AF_INET6, StateBit(kCloseWait), info},
-  };
+  return RunPass({{AF_INET, StateBit(kListen), 0},
+                  {AF_INET6, StateBit(kListen), 0},
+                  {AF_INET, rest, 0},
+                  {AF_INET6, rest, 0},
+                  {AF_INET, StateBit(kCloseWait), info},
+                  {AF_INET6, StateBit(kCloseWait), info}},
+                 sink, stats);
+}
+
+Status SockDiagCollector::CollectStates(uint32_t states, ResettableSink& sink,
+                                        CollectStats* stats) {
+  return RunPass({{AF_INET, states, 0}, {AF_INET6, states, 0}}, sink, stats);
+}
+
+Status SockDiagCollector::RunPass(const std::vector<Step>& steps,
+                                  ResettableSink& sink, CollectStats* stats) {
   Status status;
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     ++stats->attempts;

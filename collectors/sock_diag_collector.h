@@ -69,6 +69,11 @@ class SockDiagCollector {
   // holds a partial pass and must not be published; `stats` says why.
   Status Collect(ResettableSink& sink, CollectStats* stats);
 
+  // Streams only the sockets whose state is in the `states` bitmask (see
+  // StateBit), IPv4 then IPv6, without tcp_info. Same error handling.
+  Status CollectStates(uint32_t states, ResettableSink& sink,
+                       CollectStats* stats);
+
  private:
   struct Step {
     uint8_t family;
@@ -77,6 +82,8 @@ class SockDiagCollector {
   };
   enum class StepResult { kOk, kRetry, kFail };
 
+  Status RunPass(const std::vector<Step>& steps, ResettableSink& sink,
+                 CollectStats* stats);
   StepResult RunStep(const Step& step, SocketSink& sink, CollectStats* stats,
                      Status* status);
 

@@ -7,7 +7,9 @@
 
 #include "config/duration.h"
 #include "daemon/http_server.h"
+#include "daemon/live_sockets.h"
 #include "daemon/report.h"
+#include "daemon/sockets_view.h"
 #include "daemon/version.h"
 
 namespace sockwatch {
@@ -22,11 +24,37 @@ std::string LandingPage(const Config& config) {
          config.telemetry_path + "\">Metrics</a></li>\n" +
          "<li><a href=\"/-/healthy\">Health</a></li>\n"
          "<li><a href=\"/-/ready\">Readiness</a></li>\n"
+         "<li><a href=\"/sockets?state=close_wait\">CLOSE_WAIT sockets</a>"
+         "</li>\n"
          "</ul>\n</body></html>\n";
 }
 
 void AddRoutes(HttpServer& http, const Config& config, SnapshotStore* store,
-               Metrics* metrics) {
+               Metrics* metrics, LiveSockets* live) {
+  http.Route("/sockets", "sockets", [store, live](const HttpRequest& r) {
+    SocketQuery q;
+    Status status = ParseSocketQuery(r.query, &q);
+    if (!status.ok()) {
+      return HttpResponse{400, "text/plain; charset=utf-8",
+                          "bad request: " + status.message() + "\n"};
+    }
+    auto snapshot = store->Latest();
+    if (snapshot == nullptr) {
+      return HttpResponse{503, "text/plain; charset=utf-8",
+                          "no sample taken yet\n"};
+    }
+    if (q.state == kCloseWait && snapshot->attribution) {
+      return HttpResponse{200, "application/json",
+                          CloseWaitSocketsJson(*snapshot, q)};
+    }
+    std::string json;
+    status = live->Query(q, &json);
+    if (!status.ok()) {
+      return HttpResponse{500, "text/plain; charset=utf-8",
+                          "cannot read sockets: " + status.message() + "\n"};
+    }
+    return HttpResponse{200, "application/json", json};
+  });
   http.Route(config.telemetry_path, "metrics", [store, metrics](auto&) {
     auto snapshot = store->Latest();
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
@@ -78,7 +106,8 @@ int RunDaemon(const Config& config, const Flags& flags,
   SnapshotStore store;
   Metrics metrics;
   HttpServer http(&metrics);
-  AddRoutes(http, config, &store, &metrics);
+  LiveSockets live(factory, config.procfs, config.attribution);
+  AddRoutes(http, config, &store, &metrics, &live);
   Status status = http.Listen(*ParseListenAddress(config.listen_address));
   if (!status.ok()) {
     spdlog::critical("{}", status.message());
