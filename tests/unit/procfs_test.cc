@@ -134,6 +134,13 @@ TEST(ProcFsFixture, ErrorsAreErrnoValues) {
   EXPECT_EQ(out, "/usr/bin/nginx (deleted)");
   EXPECT_EQ(procfs.ReadLink(8, "comm", &out), EINVAL);  // not a link
 
+  // An fd entry that is not a link cannot be read: the walk fails with the
+  // errno, it does not report a partial table as complete.
+  t.Dir("9/fd/5");
+  t.Link("socket:[1]", "9/fd/3");
+  EXPECT_EQ(procfs.ScanFds(9, ignore, &open_fds, &vanished), EINVAL);
+  EXPECT_EQ(open_fds, 0u);
+
   RealProcFs missing(t.root() + "/nope");
   Status status = missing.ListPids([](int) {});
   EXPECT_FALSE(status.ok());
@@ -154,7 +161,7 @@ TEST(ProcFsFixture, LargeFileIsCut) {
 TEST(ProcFsFixture, ManyFdsSpanSeveralGetdentsCalls) {
   TempTree t;
   t.Dir("3/fd");
-  constexpr int kFds = 5000;  // > one 64 KiB getdents64 buffer
+  constexpr int kFds = 3000;  // > one 64 KiB getdents64 buffer (~2700)
   for (int fd = 0; fd < kFds; ++fd) {
     t.Link("socket:[" + std::to_string(fd + 1) + "]",
            "3/fd/" + std::to_string(fd));
