@@ -100,6 +100,9 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
   pids_.erase(std::unique(pids_.begin(), pids_.end()), pids_.end());
 
   std::vector<SocketOwner>& owners = out->owners;
+  // Sized from the last scan so the table does not grow by doubling (which
+  // would briefly need twice its size).
+  owners.reserve(last_socket_fds_ + last_socket_fds_ / 8 + 1024);
   for (int pid : pids_) {
     const size_t first = owners.size();
     const auto index = static_cast<uint32_t>(out->processes.size());
@@ -134,6 +137,7 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
     info.unit = UnitFromCgroup(info.cgroup);
   }
 
+  last_socket_fds_ = owners.size();
   std::sort(owners.begin(), owners.end(), OwnerLess);
   CollapseOwners(&owners);
   return Status::Ok();

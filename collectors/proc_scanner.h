@@ -95,6 +95,7 @@ class ProcScanner {
   ProcFs* fs_;
   std::vector<int> pids_;  // scratch, reused between scans
   std::string file_;       // scratch, reused between reads
+  size_t last_socket_fds_ = 0;  // socket fds seen by the previous scan
 };
 
 // Pure parsers, exposed for tests.
