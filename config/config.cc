@@ -6,190 +6,105 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <functional>
-#include <map>
 #include <sstream>
 
 #include "config/duration.h"
+#include "config/yaml_walker.h"
 
 namespace sockwatch {
 namespace {
 
-// Walks a YAML document, reporting the first error with its location.
+// Fills a Config from a YAML document; the first error wins.
 class Loader {
  public:
-  Loader(std::string file, Config* config)
-      : file_(std::move(file)), config_(config) {}
+  Loader(std::string file, Config* config) : w_(std::move(file)), c_(config) {}
 
   Status Load(const YAML::Node& root) {
     if (root.IsNull()) return Status::Ok();  // an empty file is all defaults
-    Map(root, "",
-        {
-            {"interval", [this](auto& n, auto& k) { Interval(n, k); }},
-            {"web", [this](auto& n, auto& k) { Web(n, k); }},
-            {"log", [this](auto& n, auto& k) { Log(n, k); }},
-            {"ports", [this](auto& n, auto& k) { Ports(n, k); }},
-            {"attribution",
-             [this](auto& n, auto& k) { config_->attribution = Bool(n, k); }},
-            {"processes", [this](auto& n, auto& k) { Processes(n, k); }},
-            {"paths", [this](auto& n, auto& k) { Paths(n, k); }},
-        });
-    return error_.empty() ? Status::Ok() : Status::Error(error_, EINVAL);
+    YAML::Node rules;
+    w_.Map(
+        root, "",
+        {{"interval", [this](auto& n, auto& k) { Interval(n, k); }},
+         {"web", [this](auto& n, auto& k) { Web(n, k); }},
+         {"log", [this](auto& n, auto& k) { Log(n, k); }},
+         {"ports", [this](auto& n, auto& k) { TopN(n, k, &c_->port_top_n); }},
+         {"processes",
+          [this](auto& n, auto& k) { TopN(n, k, &c_->process_top_n); }},
+         {"attribution",
+          [this](auto& n, auto& k) { c_->attribution = w_.Bool(n, k); }},
+         {"paths", [this](auto& n, auto& k) { Paths(n, k); }},
+         {"rules", [&rules](auto& n, auto&) { rules = n; }},
+         {"alerting", [this](auto& n, auto& k) {
+            ParseAlerting(w_, n, k, &c_->alerting);
+          }}});
+    // Rules are read last: their checks depend on interval and attribution
+    // wherever those appear in the file.
+    if (w_.ok() && rules) {
+      ParseRules(w_, rules, "rules", &c_->rules);
+      c_->rules_configured = true;
+    }
+    if (w_.ok()) {
+      CheckRules(w_, c_->rules_configured ? c_->rules : DefaultRules(),
+                 c_->interval, c_->attribution);
+    }
+    return w_.ok() ? Status::Ok() : Status::Error(w_.error(), EINVAL);
   }
 
  private:
-  using Handler =
-      std::function<void(const YAML::Node&, const std::string& key)>;
-
-  void Fail(const YAML::Node& node, const std::string& key,
-            const std::string& what) {
-    if (!error_.empty()) return;
-    std::ostringstream msg;
-    msg << file_ << ":" << node.Mark().line + 1 << ":" << node.Mark().column + 1
-        << ": ";
-    if (!key.empty()) msg << "key \"" << key << "\": ";
-    msg << what;
-    error_ = msg.str();
-  }
-
-  void Map(const YAML::Node& node, const std::string& prefix,
-           const std::map<std::string, Handler>& handlers) {
-    if (!node.IsMap()) {
-      Fail(node, prefix, "expected a mapping of keys");
-      return;
-    }
-    for (const auto& item : node) {
-      std::string name = item.first.Scalar();
-      std::string key = prefix.empty() ? name : prefix + "." + name;
-      auto it = handlers.find(name);
-      if (it == handlers.end()) {
-        Fail(item.first, key, "unknown key");
-        return;
-      }
-      it->second(item.second, key);
-      if (!error_.empty()) return;
-    }
-  }
-
-  bool Scalar(const YAML::Node& node, const std::string& key,
-              std::string* out) {
-    if (!node.IsScalar()) {
-      Fail(node, key, "expected a single value");
-      return false;
-    }
-    *out = node.Scalar();
-    return true;
-  }
-
-  void Check(const YAML::Node& node, const std::string& key,
-             const std::string& problem) {
-    if (!problem.empty()) Fail(node, key, problem);
-  }
-
   void Interval(const YAML::Node& node, const std::string& key) {
-    std::string text;
-    if (!Scalar(node, key, &text)) return;
-    auto d = ParseDuration(text);
-    if (!d) {
-      Fail(node, key,
-           "invalid duration \"" + text + "\" (use e.g. 15s, 1m, 1m30s)");
-      return;
-    }
-    Check(node, key, CheckInterval(*d));
-    config_->interval = *d;
+    c_->interval = w_.Duration(node, key);
+    if (w_.ok()) w_.Check(node, key, CheckInterval(c_->interval));
   }
 
   void Web(const YAML::Node& node, const std::string& key) {
-    Map(node, key,
-        {{"listen_address",
-          [this](auto& n, auto& k) {
-            std::string text;
-            if (!Scalar(n, k, &text)) return;
-            if (!ParseListenAddress(text)) {
-              Fail(n, k,
-                   "invalid address \"" + text +
-                       "\" (use host:port, e.g. 127.0.0.1:9977)");
-            }
-            config_->listen_address = text;
-          }},
-         {"telemetry_path", [this](auto& n, auto& k) {
-            std::string text;
-            if (!Scalar(n, k, &text)) return;
-            Check(n, k, CheckTelemetryPath(text));
-            config_->telemetry_path = text;
-          }}});
+    w_.Map(node, key,
+           {{"listen_address",
+             [this](auto& n, auto& k) {
+               c_->listen_address = w_.String(n, k);
+               if (w_.ok() && !ParseListenAddress(c_->listen_address)) {
+                 w_.Fail(n, k,
+                         "invalid address \"" + c_->listen_address +
+                             "\" (use host:port, e.g. 127.0.0.1:9977)");
+               }
+             }},
+            {"telemetry_path", [this](auto& n, auto& k) {
+               c_->telemetry_path = w_.String(n, k);
+               if (w_.ok()) {
+                 w_.Check(n, k, CheckTelemetryPath(c_->telemetry_path));
+               }
+             }}});
   }
 
   void Log(const YAML::Node& node, const std::string& key) {
-    Map(node, key, {{"level", [this](auto& n, auto& k) {
-                       std::string text;
-                       if (!Scalar(n, k, &text)) return;
-                       Check(n, k, CheckLogLevel(text));
-                       config_->log_level = text;
-                     }}});
+    w_.Map(node, key, {{"level", [this](auto& n, auto& k) {
+                          c_->log_level = w_.String(n, k);
+                          if (w_.ok())
+                            w_.Check(n, k, CheckLogLevel(c_->log_level));
+                        }}});
   }
 
-  void Ports(const YAML::Node& node, const std::string& key) {
-    Map(node, key, {{"top_n", [this](auto& n, auto& k) {
-                       config_->port_top_n = Count(n, k, 1, kMaxTopN);
-                     }}});
-  }
-
-  void Processes(const YAML::Node& node, const std::string& key) {
-    Map(node, key, {{"top_n", [this](auto& n, auto& k) {
-                       config_->process_top_n = Count(n, k, 1, kMaxTopN);
-                     }}});
+  void TopN(const YAML::Node& node, const std::string& key, size_t* field) {
+    w_.Map(node, key, {{"top_n", [this, field](auto& n, auto& k) {
+                          *field = w_.Count(n, k, 1, kMaxTopN);
+                        }}});
   }
 
   void Paths(const YAML::Node& node, const std::string& key) {
     auto absolute = [this](std::string* field) {
       return [this, field](const YAML::Node& n, const std::string& k) {
-        std::string text;
-        if (!Scalar(n, k, &text)) return;
-        if (text.empty() || text[0] != '/') {
-          Fail(n, k, "expected an absolute path, got \"" + text + "\"");
+        *field = w_.String(n, k);
+        if (w_.ok() && (field->empty() || (*field)[0] != '/')) {
+          w_.Fail(n, k, "expected an absolute path, got \"" + *field + "\"");
         }
-        *field = text;
       };
     };
-    Map(node, key,
-        {{"procfs", absolute(&config_->procfs)},
-         {"cgroupfs", absolute(&config_->cgroupfs)}});
+    w_.Map(node, key,
+           {{"procfs", absolute(&c_->procfs)},
+            {"cgroupfs", absolute(&c_->cgroupfs)}});
   }
 
-  bool Bool(const YAML::Node& node, const std::string& key) {
-    std::string text;
-    if (!Scalar(node, key, &text)) return false;
-    if (text == "true") return true;
-    if (text != "false") {
-      Fail(node, key, "expected true or false, got \"" + text + "\"");
-    }
-    return false;
-  }
-
-  // A whole number in [min, max].
-  size_t Count(const YAML::Node& node, const std::string& key, size_t min,
-               size_t max) {
-    std::string text;
-    if (!Scalar(node, key, &text)) return 0;
-    bool digits = !text.empty() && text.size() <= 18 &&
-                  text.find_first_not_of("0123456789") == std::string::npos;
-    if (!digits) {
-      Fail(node, key, "expected a whole number, got \"" + text + "\"");
-      return 0;
-    }
-    size_t value = std::stoull(text);
-    if (value < min || value > max) {
-      Fail(node, key,
-           "value " + text + " out of range [" + std::to_string(min) + ", " +
-               std::to_string(max) + "]");
-    }
-    return value;
-  }
-
-  std::string file_;
-  Config* config_;
-  std::string error_;
+  YamlWalker w_;
+  Config* c_;
 };
 
 }  // namespace

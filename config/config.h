@@ -12,7 +12,9 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "config/rules.h"
 #include "daemon/status.h"
 
 namespace sockwatch {
@@ -29,6 +31,10 @@ struct Config {
   size_t process_top_n = 30;
   std::string procfs = "/proc";
   std::string cgroupfs = "/sys/fs/cgroup";
+  // Alerting rules; DefaultRules() unless the file has a `rules:` key.
+  std::vector<Rule> rules = DefaultRules();
+  bool rules_configured = false;
+  AlertingConfig alerting;
 };
 
 // Limits enforced by the loader (and by flags).

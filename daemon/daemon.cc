@@ -2,13 +2,16 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 
 #include "config/duration.h"
 #include "daemon/http_server.h"
 #include "daemon/live_sockets.h"
+#include "daemon/notifier.h"
 #include "daemon/report.h"
+#include "daemon/rule_engine.h"
 #include "daemon/sockets_view.h"
 #include "daemon/version.h"
 
@@ -24,6 +27,7 @@ std::string LandingPage(const Config& config) {
          config.telemetry_path + "\">Metrics</a></li>\n" +
          "<li><a href=\"/-/healthy\">Health</a></li>\n"
          "<li><a href=\"/-/ready\">Readiness</a></li>\n"
+         "<li><a href=\"/alerts\">Alerts</a></li>\n"
          "<li><a href=\"/sockets?state=close_wait\">CLOSE_WAIT sockets</a>"
          "</li>\n"
          "</ul>\n</body></html>\n";
@@ -60,6 +64,12 @@ void AddRoutes(HttpServer& http, const Config& config, SnapshotStore* store,
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                         metrics->Render(snapshot.get())};
   });
+  http.Route("/alerts", "alerts", [store](auto&) {
+    auto snapshot = store->Latest();
+    return HttpResponse{
+        200, "application/json",
+        AlertsJson(snapshot ? snapshot->alerts : std::vector<Alert>{})};
+  });
   http.Route("/-/healthy", "healthy", [](auto&) {
     return HttpResponse{200, "text/plain; charset=utf-8",
                         "sockwatch is Healthy.\n"};
@@ -85,6 +95,20 @@ void CopySamplingConfig(const Config& config, Sampler::Options* options) {
   options->process_top_n = config.process_top_n;
   options->procfs = config.procfs;
   options->cgroupfs = config.cgroupfs;
+}
+
+// Where an Alertmanager user finds the alert: this daemon's /alerts.
+std::string GeneratorUrl(const Config& config, int port) {
+  ListenAddress address = *ParseListenAddress(config.listen_address);
+  std::string host = address.host;
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
+    char name[256] = {};
+    gethostname(name, sizeof(name) - 1);
+    host = name;
+  } else if (address.ipv6) {
+    host = "[" + host + "]";
+  }
+  return "http://" + host + ":" + std::to_string(port) + "/alerts";
 }
 
 }  // namespace
@@ -116,9 +140,24 @@ int RunDaemon(const Config& config, const Flags& flags,
   spdlog::info("listening on {} (port {}), metrics at {}",
                config.listen_address, http.BoundPort(), config.telemetry_path);
 
+  RuleEngine engine(config.rules);
+  Notifier notifier(config.alerting, GeneratorUrl(config, http.BoundPort()),
+                    &metrics);
+  spdlog::info("{} alerting rules{}, {} Alertmanagers", config.rules.size(),
+               config.rules_configured ? "" : " (built-in defaults)",
+               config.alerting.alertmanagers.size());
+
   Sampler::Options options;
   options.record_dump_path = flags.record_dump;
   CopySamplingConfig(config, &options);
+  options.on_sample = [&engine, &notifier](Snapshot& s) {
+    std::vector<Alert> result = engine.Evaluate(s, s.timestamp_seconds);
+    notifier.Update(result, s.timestamp_seconds);
+    for (Alert& a : result) {
+      if (a.state != AlertState::kResolved) s.alerts.push_back(std::move(a));
+    }
+    s.rule_evaluation_failures = engine.failures();
+  };
   Sampler sampler(std::move(factory), options, &store, &metrics);
   sampler.Start();
 

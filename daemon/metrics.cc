@@ -159,6 +159,25 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& s) {
     AddProcessFamilies(s, out);
   }
   out.push_back(std::move(folded));
+  auto alerts = Family("sockwatch_alerts",
+                       "Alerts pending or firing: 1 per alert, labelled with "
+                       "its rule's labels and group.",
+                       MetricType::Gauge);
+  for (const Alert& a : s.alerts) {
+    std::vector<ClientMetric::Label> labels;
+    for (const auto& [k, v] : a.labels) labels.push_back({k, v});
+    labels.push_back({"state", AlertStateName(a.state)});
+    std::sort(labels.begin(), labels.end());
+    AddGauge(alerts, labels, 1);
+  }
+  out.push_back(std::move(alerts));
+  auto failures =
+      Family("sockwatch_rule_evaluation_failures_total",
+             "Rule evaluations that could not be done.", MetricType::Counter);
+  ClientMetric failed;
+  failed.counter.value = static_cast<double>(s.rule_evaluation_failures);
+  failures.metric.push_back(failed);
+  out.push_back(std::move(failures));
   return out;
 }
 
@@ -196,6 +215,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
         {{"reason", std::string(AttributionErrorName(
                         static_cast<AttributionError>(i)))}});
   }
+  notifications_ = &prometheus::BuildCounter()
+                        .Name("sockwatch_notifications_total")
+                        .Help("POSTs of alerts to Alertmanagers, by result.")
+                        .Register(*registry_);
+  notifications_->Add({{"result", "success"}});
+  notifications_->Add({{"result", "failure"}});
+  notifications_dropped_ =
+      &prometheus::BuildCounter()
+           .Name("sockwatch_notifications_dropped_total")
+           .Help("Alerts dropped unsent because the send queue was full.")
+           .Register(*registry_)
+           .Add({});
   prometheus::BuildGauge()
       .Name("sockwatch_build_info")
       .Help("Version and revision sockwatch was built from; always 1.")
@@ -224,6 +255,12 @@ void Metrics::ObserveAttribution(const AttributionStats& stats) {
         .Increment(static_cast<double>(stats.errors[i]));
   }
 }
+
+void Metrics::CountNotification(bool ok) {
+  notifications_->Add({{"result", ok ? "success" : "failure"}}).Increment();
+}
+
+void Metrics::CountNotificationDrop() { notifications_dropped_->Increment(); }
 
 void Metrics::CountHttp(const std::string& handler, int code) {
   http_requests_->Add({{"handler", handler}, {"code", std::to_string(code)}})

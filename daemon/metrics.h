@@ -36,6 +36,9 @@ class Metrics {
   void ObserveSample(double seconds, const CollectStats& stats);
   // Counts what one /proc scan could not read.
   void ObserveAttribution(const AttributionStats& stats);
+  // Counts one POST to an Alertmanager, and alerts dropped unsent.
+  void CountNotification(bool ok);
+  void CountNotificationDrop();
   // Counts an HTTP response sent by `handler` with `code`.
   void CountHttp(const std::string& handler, int code);
 
@@ -48,6 +51,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* sample_errors_;
   prometheus::Family<prometheus::Counter>* http_requests_;
   prometheus::Family<prometheus::Counter>* attribution_errors_;
+  prometheus::Family<prometheus::Counter>* notifications_;
+  prometheus::Counter* notifications_dropped_;
 };
 
 }  // namespace sockwatch

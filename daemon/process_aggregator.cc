@@ -200,6 +200,10 @@ void ProcessAggregator::Finish(size_t top_n, Snapshot* out) {
   other.unit = kNoUnit;
   for (size_t i = keep; i < known.size(); ++i) Fold(known[i], other);
   out->processes_folded = known.size() - keep;
+  // Rules see every row; the exported view stops at top_n.
+  out->all_processes = known;
+  out->all_processes.insert(out->all_processes.end(), unknown.begin(),
+                            unknown.end());
   known.resize(keep);
   for (auto& row : unknown) known.push_back(std::move(row));
   if (out->processes_folded > 0) known.push_back(std::move(other));

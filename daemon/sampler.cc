@@ -125,6 +125,7 @@ Status Sampler::SampleOnce() {
   snapshot->duration_seconds = seconds;
   spdlog::debug("sampled {} sockets in {:.3f}s", snapshot->sockets_sampled,
                 seconds);
+  if (options_.on_sample) options_.on_sample(*snapshot);
   store_->Publish(std::move(snapshot));
   return Status::Ok();
 }

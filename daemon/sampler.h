@@ -39,6 +39,9 @@ class Sampler {
     size_t process_top_n = 30;
     std::string procfs = "/proc";
     std::string cgroupfs = "/sys/fs/cgroup";
+    // Called with each new snapshot before it is published (rule
+    // evaluation); runs on the sampler thread.
+    std::function<void(Snapshot&)> on_sample;
   };
   // Makes the transport; called again after a transport failure.
   using TransportFactory =

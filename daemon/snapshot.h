@@ -15,6 +15,7 @@
 
 #include "collectors/proc_scanner.h"
 #include "collectors/tcp_state.h"
+#include "daemon/alert.h"
 
 namespace sockwatch {
 
@@ -85,13 +86,18 @@ struct Snapshot {
   bool attribution = false;
   std::vector<ProcessSeries> processes;  // top N, then "unknown", "other"
   uint64_t processes_folded = 0;
-  std::vector<ProcessInfo> processes_info;  // every socket-holding process
-  std::vector<CloseWaitSocket> close_wait;  // every CLOSE_WAIT socket
+  std::vector<ProcessSeries> all_processes;  // uncapped, without "other"
+  std::vector<ProcessInfo> processes_info;   // every socket-holding process
+  std::vector<CloseWaitSocket> close_wait;   // every CLOSE_WAIT socket
   // CLOSE_WAIT ages at this sample: count per kAgeBuckets bound (not
   // cumulative) plus one for larger, and their sum.
   std::array<uint64_t, kAgeBuckets.size() + 1> close_wait_ages{};
   double close_wait_age_sum = 0;
   uint64_t unreadable_processes = 0;
+
+  // Alerts pending or firing after this sample's rule evaluation.
+  std::vector<Alert> alerts;
+  uint64_t rule_evaluation_failures = 0;
 };
 
 // Holds the latest snapshot. Thread-safe: one writer, many readers.
