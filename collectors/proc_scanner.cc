@@ -104,6 +104,9 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
   // would briefly need twice its size).
   owners.reserve(last_socket_fds_ + last_socket_fds_ / 8 + 1024);
   for (int pid : pids_) {
+    if (cancel_ != nullptr && cancel_->load()) {
+      return Status::Error("process scan cancelled", ECANCELED);
+    }
     const size_t first = owners.size();
     const auto index = static_cast<uint32_t>(out->processes.size());
     uint32_t open_fds = 0;

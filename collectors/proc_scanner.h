@@ -16,6 +16,7 @@
 #define SOCKWATCH_COLLECTORS_PROC_SCANNER_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -76,6 +77,8 @@ struct ProcessTable {
 class ProcScanner {
  public:
   explicit ProcScanner(ProcFs* fs);  // does not own fs
+  // Scan() returns ECANCELED as soon as *cancel is true (shutdown).
+  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
   ProcScanner(const ProcScanner&) = delete;
   ProcScanner& operator=(const ProcScanner&) = delete;
 
@@ -95,7 +98,9 @@ class ProcScanner {
   ProcFs* fs_;
   std::vector<int> pids_;  // scratch, reused between scans
   std::string file_;       // scratch, reused between reads
-  size_t last_socket_fds_ = 0;  // socket fds seen by the previous scan
+  size_t last_socket_fds_ = 0;
+  const std::atomic<bool>* cancel_ =
+      nullptr;  // socket fds seen by the previous scan
 };
 
 // Pure parsers, exposed for tests.

@@ -114,6 +114,10 @@ SockDiagCollector::StepResult SockDiagCollector::RunStep(const Step& step,
   const auto deadline = std::chrono::steady_clock::now() + kStepDeadline;
   bool interrupted = false;
   for (;;) {
+    if (options_.cancel != nullptr && options_.cancel->load()) {
+      *status = Status::Error("sock_diag dump cancelled", ECANCELED);
+      return StepResult::kFail;
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       stats->Count(DumpProblem::kTimeout);
       *status = Status::Error("sock_diag dump: no end after 120 s", ETIMEDOUT);

@@ -15,6 +15,7 @@
 #define SOCKWATCH_COLLECTORS_SOCK_DIAG_COLLECTOR_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,8 @@ class SockDiagCollector {
   struct Options {
     bool close_wait_tcp_info = true;  // ask for tcp_info on CLOSE_WAIT
     int max_attempts = 3;             // passes tried before giving up
+    // When set and true, the pass stops at the next datagram (shutdown).
+    const std::atomic<bool>* cancel = nullptr;
   };
 
   SockDiagCollector(NetlinkTransport* transport, Options options);

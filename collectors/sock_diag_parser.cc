@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "collectors/tcp_state.h"
+
 namespace sockwatch {
 namespace {
 
@@ -28,7 +30,11 @@ bool ReadSocket(const nlmsghdr* nlh, SocketRecord& rec) {
       static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(nlh));
   rec = SocketRecord{};
   rec.family = msg->idiag_family;
-  rec.state = msg->idiag_state;
+  // Bound, not listening sockets come back (only when TCP_BOUND_INACTIVE is
+  // asked for) with the state they really have, TCP_CLOSE; no other socket
+  // in TCP_CLOSE is in the tables the kernel walks.
+  rec.state =
+      msg->idiag_state == kClose ? uint8_t{kBoundInactive} : msg->idiag_state;
   rec.local_port = ntohs(msg->id.idiag_sport);
   rec.remote_port = ntohs(msg->id.idiag_dport);
   std::memcpy(rec.local_addr.data(), msg->id.idiag_src, 16);

@@ -174,6 +174,7 @@ int RunDaemon(const Config& config, const Flags& flags,
     break;
   }
   sampler.Stop();
+  spdlog::debug("sampler stopped");
   return 0;
 }
 

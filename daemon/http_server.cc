@@ -1,9 +1,17 @@
 #include "daemon/http_server.h"
 
 #include <CivetServer.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace sockwatch {
 namespace {
@@ -48,38 +56,15 @@ HttpServer* ServerOf(const mg_connection* conn) {
                                 const_cast<void*>(civet->getUserContext()));
 }
 
-// Civetweb's catch-all handler: everything goes through HttpServer::Serve.
-class Dispatch : public CivetHandler {
- public:
-  bool handleAll(const char*, CivetServer* server, mg_connection* conn) {
-    static_cast<HttpServer*>(const_cast<void*>(server->getUserContext()))
-        ->Serve(conn);
-    return true;
-  }
-  bool handleGet(CivetServer* s, mg_connection* c) override {
-    return handleAll("GET", s, c);
-  }
-  bool handleHead(CivetServer* s, mg_connection* c) override {
-    return handleAll("HEAD", s, c);
-  }
-  bool handlePost(CivetServer* s, mg_connection* c) override {
-    return handleAll("POST", s, c);
-  }
-  bool handlePut(CivetServer* s, mg_connection* c) override {
-    return handleAll("PUT", s, c);
-  }
-  bool handleDelete(CivetServer* s, mg_connection* c) override {
-    return handleAll("DELETE", s, c);
-  }
-  bool handleOptions(CivetServer* s, mg_connection* c) override {
-    return handleAll("OPTIONS", s, c);
-  }
-  bool handlePatch(CivetServer* s, mg_connection* c) override {
-    return handleAll("PATCH", s, c);
-  }
-};
-
-Dispatch dispatch;
+// Every request goes through HttpServer::Serve. A begin_request callback
+// (rather than a handler added after the server has started) leaves no
+// moment where a request finds no route.
+int OnBeginRequest(mg_connection* conn) {
+  HttpServer* server = ServerOf(conn);
+  if (server == nullptr) return 0;
+  server->Serve(conn);
+  return 1;
+}
 
 int OnHttpError(mg_connection* conn, int status, const char*) {
   if (HttpServer* server = ServerOf(conn)) server->CountError(status);
@@ -91,7 +76,53 @@ int OnHttpError(mg_connection* conn, int status, const char*) {
 HttpServer::HttpServer(Metrics* metrics) : metrics_(metrics) {}
 
 HttpServer::~HttpServer() {
-  if (server_) server_->close();
+  if (!server_) return;
+  // civetweb's accept loop polls with a 2 s timeout before it sees the stop
+  // request; a connection to the listening socket wakes it at once.
+  std::atomic<bool> closed{false};
+  std::thread closer([this, &closed] {
+    server_->close();
+    closed = true;
+  });
+  for (int i = 0; i < 100 && !closed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    WakeListener();
+  }
+  closer.join();
+  spdlog::debug("http server stopped");
+}
+
+void HttpServer::WakeListener() const {
+  int port = BoundPort();
+  if (port == 0) return;
+  bool v6 = address_.ipv6;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_storage addr{};
+  socklen_t len;
+  if (v6) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(port);
+    if (address_.host.empty() ||
+        inet_pton(AF_INET6, address_.host.c_str(), &a6->sin6_addr) != 1) {
+      a6->sin6_addr = in6addr_loopback;
+    }
+    len = sizeof(*a6);
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(port);
+    if (address_.host.empty() || address_.host == "0.0.0.0" ||
+        inet_pton(AF_INET, address_.host.c_str(), &a4->sin_addr) != 1) {
+      a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    }
+    len = sizeof(*a4);
+  }
+  // Non-blocking: the connection only has to reach the listen queue.
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
+  close(fd);
 }
 
 void HttpServer::Route(const std::string& path, const std::string& name,
@@ -100,6 +131,7 @@ void HttpServer::Route(const std::string& path, const std::string& name,
 }
 
 Status HttpServer::Listen(const ListenAddress& address) {
+  address_ = address;
   std::string port = std::to_string(address.port);
   std::string spec = address.host.empty() ? port
                      : address.ipv6       ? "[" + address.host + "]:" + port
@@ -110,6 +142,7 @@ Status HttpServer::Listen(const ListenAddress& address) {
       "keep_alive_timeout_ms", "60000",
   };
   CivetCallbacks callbacks;  // its constructor zeroes every callback
+  callbacks.begin_request = OnBeginRequest;
   callbacks.http_error = OnHttpError;
   callbacks.log_message = [](const mg_connection*, const char* message) {
     spdlog::debug("http: {}", message);
@@ -121,7 +154,6 @@ Status HttpServer::Listen(const ListenAddress& address) {
     return Status::Error("cannot listen on " + spec + ": " + e.what(),
                          EADDRINUSE);
   }
-  server_->addHandler("/", dispatch);
   return Status::Ok();
 }
 

@@ -63,7 +63,11 @@ class HttpServer {
     Handler handler;
   };
 
+  // Connects to the listening socket once, to wake civetweb's accept loop.
+  void WakeListener() const;
+
   Metrics* metrics_;
+  ListenAddress address_;
   std::map<std::string, Entry> routes_;
   std::unique_ptr<CivetServer> server_;
 };

@@ -84,6 +84,7 @@ Notifier::~Notifier() {
   }
   wake_.notify_all();
   thread_.join();
+  spdlog::debug("notifier stopped");
 }
 
 void Notifier::SetConfig(AlertingConfig config) {

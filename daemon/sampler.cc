@@ -52,7 +52,9 @@ Sampler::Sampler(TransportFactory factory, Options options,
       store_(store),
       metrics_(metrics),
       procfs_(options_.procfs),
-      cgroups_(CgroupV2Root(options_.cgroupfs), std::chrono::seconds(60)) {}
+      cgroups_(CgroupV2Root(options_.cgroupfs), std::chrono::seconds(60)) {
+  scanner_.set_cancel(&stopping_);
+}
 
 Sampler::~Sampler() { Stop(); }
 
@@ -90,6 +92,7 @@ Status Sampler::SampleOnce() {
   if (transport != nullptr) {
     SockDiagCollector::Options collect;
     collect.close_wait_tcp_info = options_.attribution;
+    collect.cancel = &stopping_;
     SockDiagCollector collector(transport, collect);
     status = collector.Collect(sink, &stats);
   } else {
@@ -100,6 +103,7 @@ Status Sampler::SampleOnce() {
           .count();
   metrics_->ObserveSample(seconds, stats);
 
+  if (!status.ok() && stopping_) return status;  // shutting down
   if (!status.ok()) {
     transport_.reset();  // open a fresh one next time
     ++consecutive_failures_;
@@ -170,7 +174,7 @@ void Sampler::Loop() {
     const auto now = std::chrono::steady_clock::now();
     if (next < now) next = now;  // a sample overran: don't try to catch up
     std::unique_lock<std::mutex> lock(mu_);
-    if (wake_.wait_until(lock, next, [this] { return stopping_; })) return;
+    if (wake_.wait_until(lock, next, [this] { return stopping_.load(); })) return;
   }
 }
 

@@ -10,6 +10,7 @@
 #ifndef SOCKWATCH_DAEMON_SAMPLER_H_
 #define SOCKWATCH_DAEMON_SAMPLER_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -80,7 +81,7 @@ class Sampler {
 
   std::mutex mu_;
   std::condition_variable wake_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
 
