@@ -37,8 +37,12 @@ bool ProcessAggregator::PairKey::operator==(const PairKey& o) const {
 
 ProcessAggregator::ProcessAggregator(const ProcessTable* table,
                                      CgroupResolver* cgroups,
-                                     CloseWaitTracker* tracker, double now)
+                                     CloseWaitTracker* tracker, double now,
+                                     size_t expected_close_wait,
+                                     size_t expected_fin_wait2)
     : table_(table), cgroups_(cgroups), tracker_(tracker), now_(now) {
+  close_wait_.reserve(expected_close_wait + expected_close_wait / 8 + 64);
+  fin_wait2_.reserve(expected_fin_wait2 + expected_fin_wait2 / 8 + 64);
   Reset();
 }
 
@@ -111,9 +115,7 @@ void ProcessAggregator::OnSocket(const SocketRecord& r) {
   cw.local_port = r.local_port;
   cw.remote_port = r.remote_port;
   cw.family = r.family;
-  cw.inode = r.inode;
   cw.cookie = r.cookie;
-  cw.cgroup_id = r.cgroup_id;
   cw.recv_queue = r.recv_queue;
   cw.send_queue = r.send_queue;
   cw.entered = tracker_->Observe(

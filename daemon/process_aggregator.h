@@ -29,8 +29,13 @@ namespace sockwatch {
 class ProcessAggregator final : public ResettableSink {
  public:
   // `cgroups` may be null (no cgroup v2). `now` is the sample's Unix time.
+  // `expected_close_wait` and `expected_fin_wait2` (the last sample's
+  // counts) size the per-socket vectors up front, so they do not grow by
+  // doubling, which would briefly need twice the memory.
   ProcessAggregator(const ProcessTable* table, CgroupResolver* cgroups,
-                    CloseWaitTracker* tracker, double now);
+                    CloseWaitTracker* tracker, double now,
+                    size_t expected_close_wait = 0,
+                    size_t expected_fin_wait2 = 0);
 
   void Reset() override;
   void OnSocket(const SocketRecord& record) override;

@@ -1,5 +1,6 @@
 #include "daemon/sampler.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -86,7 +87,8 @@ Status Sampler::SampleOnce() {
   std::unique_ptr<ProcessAggregator> processes;
   if (options_.attribution) {
     processes = std::make_unique<ProcessAggregator>(
-        &table, &cgroups_, &tracker_, UnixSeconds(wall_start));
+        &table, &cgroups_, &tracker_, UnixSeconds(wall_start),
+        last_counts_[kCloseWait], last_counts_[kFinWait2]);
   }
   SampleSink sink(&aggregator, processes.get());
   if (transport != nullptr) {
@@ -129,8 +131,12 @@ Status Sampler::SampleOnce() {
   snapshot->duration_seconds = seconds;
   spdlog::debug("sampled {} sockets in {:.3f}s", snapshot->sockets_sampled,
                 seconds);
+  last_counts_ = snapshot->sockets;
   if (options_.on_sample) options_.on_sample(*snapshot);
   store_->Publish(std::move(snapshot));
+  // The previous snapshot and this sample's scratch space are free now;
+  // give the pages back so the resident size follows the socket table.
+  malloc_trim(0);
   return Status::Ok();
 }
 
@@ -174,7 +180,8 @@ void Sampler::Loop() {
     const auto now = std::chrono::steady_clock::now();
     if (next < now) next = now;  // a sample overran: don't try to catch up
     std::unique_lock<std::mutex> lock(mu_);
-    if (wake_.wait_until(lock, next, [this] { return stopping_.load(); })) return;
+    if (wake_.wait_until(lock, next, [this] { return stopping_.load(); }))
+      return;
   }
 }
 

@@ -77,6 +77,7 @@ class Sampler {
   CgroupResolver cgroups_;
   CloseWaitTracker tracker_;
   bool warned_unreadable_ = false;
+  StateCounts last_counts_{};  // sizes the next sample's vectors
   uint64_t unreadable_processes_ = 0;
 
   std::mutex mu_;

@@ -60,11 +60,9 @@ struct CloseWaitSocket {
   int32_t owner = -1;   // index into Snapshot::processes_info, -1 unknown
   int32_t peer_owner = -1;  // owner of the FIN_WAIT2 end, -1 unknown
   int32_t fd = -1;
-  uint32_t inode = 0;
   uint32_t recv_queue = 0;
   uint32_t send_queue = 0;
   uint64_t cookie = 0;
-  uint64_t cgroup_id = 0;
   double entered = 0;  // Unix seconds the socket entered CLOSE_WAIT
 };
 
