@@ -22,6 +22,7 @@ class Loader {
   Status Load(const YAML::Node& root) {
     if (root.IsNull()) return Status::Ok();  // an empty file is all defaults
     YAML::Node rules;
+    bool has_rules = false;
     w_.Map(
         root, "",
         {{"interval", [this](auto& n, auto& k) { Interval(n, k); }},
@@ -33,19 +34,24 @@ class Loader {
          {"attribution",
           [this](auto& n, auto& k) { c_->attribution = w_.Bool(n, k); }},
          {"paths", [this](auto& n, auto& k) { Paths(n, k); }},
-         {"rules", [&rules](auto& n, auto&) { rules = n; }},
+         {"rules",
+          [&](auto& n, auto&) {
+            rules = n;
+            has_rules = true;
+          }},
          {"alerting", [this](auto& n, auto& k) {
             ParseAlerting(w_, n, k, &c_->alerting);
           }}});
     // Rules are read last: their checks depend on interval and attribution
     // wherever those appear in the file.
-    if (w_.ok() && rules) {
+    if (w_.ok() && has_rules) {
       ParseRules(w_, rules, "rules", &c_->rules);
       c_->rules_configured = true;
-    }
-    if (w_.ok()) {
-      CheckRules(w_, c_->rules_configured ? c_->rules : DefaultRules(),
-                 c_->interval, c_->attribution);
+      CheckRules(w_, c_->rules, c_->interval, c_->attribution);
+    } else if (!has_rules) {
+      // The built-in rules are per process: without attribution there are
+      // none to apply.
+      c_->rules = c_->attribution ? DefaultRules() : std::vector<Rule>{};
     }
     return w_.ok() ? Status::Ok() : Status::Error(w_.error(), EINVAL);
   }

@@ -177,6 +177,18 @@ TEST(Config, ExampleFileLoadsAndEqualsTheDefaults) {
   EXPECT_EQ(loaded.process_top_n, defaults.process_top_n);
   EXPECT_EQ(loaded.procfs, defaults.procfs);
   EXPECT_EQ(loaded.cgroupfs, defaults.cgroupfs);
+  EXPECT_FALSE(loaded.rules_configured);
+  ASSERT_EQ(loaded.rules.size(), 2u);  // the built-in rules
+  EXPECT_EQ(loaded.rules[0].name, "CloseWaitLeak");
+  EXPECT_TRUE(loaded.alerting.alertmanagers.empty());
+  EXPECT_EQ(loaded.alerting.resend_interval, std::chrono::minutes(1));
+}
+
+TEST(Config, EmptyRulesTurnTheDefaultsOff) {
+  Config c;
+  ASSERT_TRUE(ParseConfig("rules: []\n", "r.yml", &c).ok());
+  EXPECT_TRUE(c.rules_configured);
+  EXPECT_TRUE(c.rules.empty());
 }
 
 }  // namespace
