@@ -17,36 +17,14 @@
 #include <utility>
 #include <vector>
 
+#include "tests/unit/temp_tree.h"
+
 namespace sockwatch {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A scratch directory removed at the end of the test.
-class TempTree {
- public:
-  TempTree() {
-    std::string templ = ::testing::TempDir() + "/proc_scanner_test.XXXXXX";
-    if (mkdtemp(templ.data()) != nullptr) root_ = templ;
-  }
-  ~TempTree() {
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
-  const std::string& root() const { return root_; }
-  void Dir(const std::string& rel) {
-    fs::create_directories(root_ + "/" + rel);
-  }
-  void File(const std::string& rel, const std::string& text) {
-    std::ofstream(root_ + "/" + rel) << text;
-  }
-  void Link(const std::string& target, const std::string& rel) {
-    ASSERT_EQ(symlink(target.c_str(), (root_ + "/" + rel).c_str()), 0) << rel;
-  }
-
- private:
-  std::string root_;
-};
+using testing::TempTree;
 
 // /proc/<pid>/limits as the kernel formats it.
 std::string Limits(const char* soft, const char* hard) {
