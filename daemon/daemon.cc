@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <signal.h>
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "daemon/notifier.h"
 #include "daemon/report.h"
 #include "daemon/rule_engine.h"
+#include "daemon/service_notify.h"
 #include "daemon/sockets_view.h"
 #include "daemon/version.h"
 
@@ -150,13 +152,27 @@ int RunDaemon(const Config& config, const Flags& flags,
   Sampler::Options options;
   options.record_dump_path = flags.record_dump;
   CopySamplingConfig(config, &options);
-  options.on_sample = [&engine, &notifier](Snapshot& s) {
+  ServiceNotify service;
+  options.on_sample = [&engine, &notifier, &service](Snapshot& s) {
     std::vector<Alert> result = engine.Evaluate(s, s.timestamp_seconds);
     notifier.Update(result, s.timestamp_seconds);
+    size_t firing = 0;
     for (Alert& a : result) {
+      if (a.state == AlertState::kFiring) ++firing;
       if (a.state != AlertState::kResolved) s.alerts.push_back(std::move(a));
     }
     s.rule_evaluation_failures = engine.failures();
+    service.Status(fmt::format("{} sockets, {} in CLOSE_WAIT, {} alerts firing",
+                               s.sockets_sampled, s.sockets[kCloseWait],
+                               firing));
+  };
+  // The sampling loop proves it is alive after every sample, failed or not;
+  // READY=1 waits for the first published one.
+  options.heartbeat =
+      std::chrono::milliseconds(service.watchdog_interval_usec() / 1000);
+  options.after_attempt = [&service, &store] {
+    service.Watchdog();
+    if (store.Latest() != nullptr) service.Ready();
   };
   Sampler sampler(std::move(factory), options, &store, &metrics);
   sampler.Start();
@@ -173,6 +189,7 @@ int RunDaemon(const Config& config, const Flags& flags,
     spdlog::info("received {}, shutting down", strsignal(sig));
     break;
   }
+  service.Stopping();
   sampler.Stop();
   spdlog::debug("sampler stopped");
   return 0;

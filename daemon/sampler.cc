@@ -176,12 +176,25 @@ void Sampler::Loop() {
   auto next = std::chrono::steady_clock::now();
   for (;;) {
     SampleOnce();
+    if (options_.after_attempt) options_.after_attempt();
     next += options_.interval;
     const auto now = std::chrono::steady_clock::now();
     if (next < now) next = now;  // a sample overran: don't try to catch up
     std::unique_lock<std::mutex> lock(mu_);
-    if (wake_.wait_until(lock, next, [this] { return stopping_.load(); }))
-      return;
+    for (;;) {
+      auto until = next;
+      if (options_.heartbeat.count() > 0) {
+        until = std::min(next,
+                         std::chrono::steady_clock::now() + options_.heartbeat);
+      }
+      if (wake_.wait_until(lock, until, [this] { return stopping_.load(); })) {
+        return;
+      }
+      if (until >= next) break;
+      lock.unlock();
+      if (options_.after_attempt) options_.after_attempt();
+      lock.lock();
+    }
   }
 }
 

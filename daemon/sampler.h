@@ -43,6 +43,12 @@ class Sampler {
     // Called with each new snapshot before it is published (rule
     // evaluation); runs on the sampler thread.
     std::function<void(Snapshot&)> on_sample;
+    // Called on the sampler thread after every attempt, good or failed
+    // (watchdog, readiness).
+    std::function<void()> after_attempt;
+    // If non-zero, after_attempt is also called this often while waiting
+    // for the next sample (a watchdog shorter than the interval).
+    std::chrono::milliseconds heartbeat{0};
   };
   // Makes the transport; called again after a transport failure.
   using TransportFactory =
