@@ -5,12 +5,15 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 
 #include "config/duration.h"
 #include "daemon/http_server.h"
 #include "daemon/live_sockets.h"
 #include "daemon/notifier.h"
+#include "daemon/reloader.h"
 #include "daemon/report.h"
 #include "daemon/rule_engine.h"
 #include "daemon/service_notify.h"
@@ -99,6 +102,12 @@ void CopySamplingConfig(const Config& config, Sampler::Options* options) {
   options->cgroupfs = config.cgroupfs;
 }
 
+double UnixNow() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // Where an Alertmanager user finds the alert: this daemon's /alerts.
 std::string GeneratorUrl(const Config& config, int port) {
   ListenAddress address = *ParseListenAddress(config.listen_address);
@@ -134,6 +143,21 @@ int RunDaemon(const Config& config, const Flags& flags,
   HttpServer http(&metrics);
   LiveSockets live(factory, config.procfs, config.attribution);
   AddRoutes(http, config, &store, &metrics, &live);
+  std::atomic<Reloader*> reloader{nullptr};
+  if (flags.enable_lifecycle) {
+    http.RoutePost("/-/reload", "reload", [&reloader](auto&) {
+      Reloader* r = reloader.load();
+      if (r == nullptr) {
+        return HttpResponse{503, "text/plain; charset=utf-8",
+                            "still starting\n"};
+      }
+      Status s = r->Reload();
+      return s.ok() ? HttpResponse{200, "text/plain; charset=utf-8", ""}
+                    : HttpResponse{
+                          400, "text/plain; charset=utf-8",
+                          "failed to reload config: " + s.message() + "\n"};
+    });
+  }
   Status status = http.Listen(*ParseListenAddress(config.listen_address));
   if (!status.ok()) {
     spdlog::critical("{}", status.message());
@@ -175,21 +199,27 @@ int RunDaemon(const Config& config, const Flags& flags,
     if (store.Latest() != nullptr) service.Ready();
   };
   Sampler sampler(std::move(factory), options, &store, &metrics);
+  metrics.ObserveReload(true, UnixNow());
+  Reloader reload(config, flags,
+                  {&sampler, &engine, &notifier, &metrics, &service});
+  reloader = &reload;
   sampler.Start();
 
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      spdlog::warn(
-          "SIGHUP: configuration reload is not supported; restart sockwatch "
-          "to apply a changed configuration");
+      spdlog::info("SIGHUP: reloading {}", flags.config_file.empty()
+                                               ? "(no config file: defaults)"
+                                               : flags.config_file);
+      reload.Reload();
       continue;
     }
     spdlog::info("received {}, shutting down", strsignal(sig));
     break;
   }
   service.Stopping();
+  http.Close();  // no request may still be using what is torn down below
   sampler.Stop();
   spdlog::debug("sampler stopped");
   return 0;

@@ -20,6 +20,7 @@ enum Option {
   kRecordDump,
   kReplayDump,
   kJson,
+  kLifecycle,
   kProcfs,
   kCgroupfs,
   kState,
@@ -36,6 +37,7 @@ const option kOptions[] = {
     {"debug.record-dump", required_argument, nullptr, kRecordDump},
     {"debug.replay-dump", required_argument, nullptr, kReplayDump},
     {"json", no_argument, nullptr, kJson},
+    {"web.enable-lifecycle", no_argument, nullptr, kLifecycle},
     {"path.procfs", required_argument, nullptr, kProcfs},
     {"path.cgroupfs", required_argument, nullptr, kCgroupfs},
     {"state", required_argument, nullptr, kState},
@@ -69,6 +71,7 @@ Flags:
                                 to FILE (for bug reports)
       --debug.replay-dump=FILE  read sockets from a recorded FILE instead of
                                 the kernel
+      --web.enable-lifecycle    allow POST /-/reload to reload the config
       --path.procfs=DIR         where procfs is mounted (default /proc)
       --path.cgroupfs=DIR       where the cgroup v2 hierarchy is mounted
                                 (default /sys/fs/cgroup)
@@ -115,6 +118,9 @@ Status ParseFlags(int argc, char** argv, Flags* flags) {
         break;
       case kJson:
         flags->json = true;
+        break;
+      case kLifecycle:
+        flags->enable_lifecycle = true;
         break;
       case kProcfs:
         flags->procfs = optarg;

@@ -23,9 +23,10 @@ struct Flags {
   std::optional<std::string> cgroupfs;  // --path.cgroupfs
   std::string record_dump;              // --debug.record-dump
   std::string replay_dump;              // --debug.replay-dump
-  bool json = false;                    // report --json
-  std::string state = "close_wait";     // report --state
-  size_t top = 10;                      // report --top
+  bool enable_lifecycle = false;     // --web.enable-lifecycle: POST /-/reload
+  bool json = false;                 // report --json
+  std::string state = "close_wait";  // report --state
+  size_t top = 10;                   // report --top
 };
 
 // Parses argv. Error status with a one-line message on bad usage.

@@ -35,7 +35,8 @@ const char* Reason(int code) {
   }
 }
 
-void Send(mg_connection* conn, const HttpResponse& r, bool head) {
+void Send(mg_connection* conn, const HttpResponse& r, bool head,
+          const char* allow) {
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\n"
             "Content-Type: %s\r\n"
@@ -43,7 +44,7 @@ void Send(mg_connection* conn, const HttpResponse& r, bool head) {
             "Cache-Control: no-store\r\n"
             "X-Content-Type-Options: nosniff\r\n",
             r.code, Reason(r.code), r.content_type.c_str(), r.body.size());
-  if (r.code == 405) mg_printf(conn, "Allow: GET, HEAD\r\n");
+  if (allow != nullptr) mg_printf(conn, "Allow: %s\r\n", allow);
   mg_printf(conn, "\r\n");
   if (!head) mg_write(conn, r.body.data(), r.body.size());
 }
@@ -75,7 +76,9 @@ int OnHttpError(mg_connection* conn, int status, const char*) {
 
 HttpServer::HttpServer(Metrics* metrics) : metrics_(metrics) {}
 
-HttpServer::~HttpServer() {
+HttpServer::~HttpServer() { Close(); }
+
+void HttpServer::Close() {
   if (!server_) return;
   // civetweb's accept loop polls with a 2 s timeout before it sees the stop
   // request; a connection to the listening socket wakes it at once.
@@ -89,6 +92,7 @@ HttpServer::~HttpServer() {
     WakeListener();
   }
   closer.join();
+  server_.reset();
   spdlog::debug("http server stopped");
 }
 
@@ -127,7 +131,12 @@ void HttpServer::WakeListener() const {
 
 void HttpServer::Route(const std::string& path, const std::string& name,
                        Handler handler) {
-  routes_[path] = Entry{name, std::move(handler)};
+  routes_[path] = Entry{name, std::move(handler), false};
+}
+
+void HttpServer::RoutePost(const std::string& path, const std::string& name,
+                           Handler handler) {
+  routes_[path] = Entry{name, std::move(handler), true};
 }
 
 Status HttpServer::Listen(const ListenAddress& address) {
@@ -176,18 +185,22 @@ void HttpServer::Serve(mg_connection* conn) {
   auto it = routes_.find(request.path);
   HttpResponse response;
   std::string name;
+  const char* allow = nullptr;  // the Allow header of a 405
   if (it == routes_.end()) {
     name = "notfound";
     response = {404, "text/plain; charset=utf-8", "404 page not found\n"};
-  } else if (request.method != "GET" && !head) {
+  } else if (it->second.post
+                 ? request.method != "POST" && request.method != "PUT"
+                 : request.method != "GET" && !head) {
     name = it->second.name;
     response = {405, "text/plain; charset=utf-8", "method not allowed\n"};
+    allow = it->second.post ? "POST, PUT" : "GET, HEAD";
   } else {
     name = it->second.name;
     response = it->second.handler(request);
   }
   metrics_->CountHttp(name, response.code);
-  Send(conn, response, head);
+  Send(conn, response, head, allow);
 }
 
 }  // namespace sockwatch

@@ -47,9 +47,15 @@ class HttpServer {
 
   // Registers `handler` for GET and HEAD on `path`, counted as `name`.
   void Route(const std::string& path, const std::string& name, Handler handler);
+  // Registers `handler` for POST and PUT on `path` (no GET).
+  void RoutePost(const std::string& path, const std::string& name,
+                 Handler handler);
 
   // Binds and starts serving. Error status when the address cannot be used.
   Status Listen(const ListenAddress& address);
+  // Stops serving; waits for requests in progress. Idempotent.
+  void Close();
+
   // The port actually bound (useful with port 0), or 0 before Listen().
   int BoundPort() const;
 
@@ -61,6 +67,7 @@ class HttpServer {
   struct Entry {
     std::string name;
     Handler handler;
+    bool post = false;  // a POST/PUT route instead of GET/HEAD
   };
 
   // Connects to the listening socket once, to wake civetweb's accept loop.

@@ -227,6 +227,17 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Help("Alerts dropped unsent because the send queue was full.")
            .Register(*registry_)
            .Add({});
+  reload_ok_ = &prometheus::BuildGauge()
+                    .Name("sockwatch_config_last_reload_successful")
+                    .Help("Whether the last configuration load succeeded.")
+                    .Register(*registry_)
+                    .Add({});
+  reload_time_ =
+      &prometheus::BuildGauge()
+           .Name("sockwatch_config_last_reload_success_timestamp_seconds")
+           .Help("Unix time of the last successful configuration load.")
+           .Register(*registry_)
+           .Add({});
   prometheus::BuildGauge()
       .Name("sockwatch_build_info")
       .Help("Version and revision sockwatch was built from; always 1.")
@@ -254,6 +265,11 @@ void Metrics::ObserveAttribution(const AttributionStats& stats) {
                               static_cast<AttributionError>(i)))}})
         .Increment(static_cast<double>(stats.errors[i]));
   }
+}
+
+void Metrics::ObserveReload(bool ok, double unix_seconds) {
+  reload_ok_->Set(ok ? 1 : 0);
+  if (ok) reload_time_->Set(unix_seconds);
 }
 
 void Metrics::CountNotification(bool ok) {

@@ -9,6 +9,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
@@ -39,6 +40,8 @@ class Metrics {
   // Counts one POST to an Alertmanager, and alerts dropped unsent.
   void CountNotification(bool ok);
   void CountNotificationDrop();
+  // Records a config load: at start (ok) and at every reload.
+  void ObserveReload(bool ok, double unix_seconds);
   // Counts an HTTP response sent by `handler` with `code`.
   void CountHttp(const std::string& handler, int code);
 
@@ -53,6 +56,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* attribution_errors_;
   prometheus::Family<prometheus::Counter>* notifications_;
   prometheus::Counter* notifications_dropped_;
+  prometheus::Gauge* reload_ok_;
+  prometheus::Gauge* reload_time_;
 };
 
 }  // namespace sockwatch

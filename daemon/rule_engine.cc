@@ -89,6 +89,7 @@ std::vector<Group> RuleGroups(const Rule& rule, const Snapshot& s) {
 RuleEngine::RuleEngine(std::vector<Rule> rules) { SetRules(std::move(rules)); }
 
 void RuleEngine::SetRules(std::vector<Rule> rules) {
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<RuleState> next;
   for (Rule& rule : rules) {
     RuleState rs;
@@ -105,6 +106,7 @@ void RuleEngine::SetRules(std::vector<Rule> rules) {
 }
 
 std::vector<Alert> RuleEngine::Evaluate(const Snapshot& snapshot, double now) {
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<Alert> out;
   for (RuleState& rs : rules_) EvaluateRule(rs, snapshot, now, &out);
   return out;

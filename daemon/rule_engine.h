@@ -6,13 +6,15 @@
 // resolved (conditions stopped, and keep_firing_for has passed). Growth is
 // measured against a ring of past group counts kept only as long as the
 // rule's window, so memory is bounded by rules x groups x window/interval,
-// independent of traffic. Not thread-safe: the sampler thread evaluates and
-// publishes copies of the alert list for HTTP and the notifier.
+// independent of traffic. Thread-safe: the sampler thread evaluates, a
+// reload may swap the rules meanwhile.
 #ifndef SOCKWATCH_DAEMON_RULE_ENGINE_H_
 #define SOCKWATCH_DAEMON_RULE_ENGINE_H_
 
+#include <atomic>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -67,8 +69,9 @@ class RuleEngine {
   void EvaluateRule(RuleState& rs, const Snapshot& snapshot, double now,
                     std::vector<Alert>* out);
 
+  std::mutex mu_;
   std::vector<RuleState> rules_;
-  uint64_t failures_ = 0;
+  std::atomic<uint64_t> failures_{0};
 };
 
 }  // namespace sockwatch

@@ -59,7 +59,22 @@ Sampler::Sampler(TransportFactory factory, Options options,
 
 Sampler::~Sampler() { Stop(); }
 
+Sampler::Options Sampler::Current() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return options_;
+}
+
+void Sampler::Retune(std::chrono::milliseconds interval, size_t port_top_n,
+                     size_t process_top_n, bool attribution) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.interval = interval;
+  options_.port_top_n = port_top_n;
+  options_.process_top_n = process_top_n;
+  options_.attribution = attribution;
+}
+
 Status Sampler::SampleOnce() {
+  const Options options = Current();
   const auto wall_start = std::chrono::system_clock::now();
   const auto start = std::chrono::steady_clock::now();
   CollectStats stats;
@@ -68,24 +83,25 @@ Status Sampler::SampleOnce() {
 
   std::unique_ptr<RecordingTransport> recorder;
   NetlinkTransport* transport = transport_.get();
-  if (transport != nullptr && !options_.record_dump_path.empty()) {
+  if (transport != nullptr && !options.record_dump_path.empty()) {
     recorder =
-        RecordingTransport::Open(transport, options_.record_dump_path, &status);
+        RecordingTransport::Open(transport, options.record_dump_path, &status);
     if (recorder) {
       spdlog::info("recording this sample's netlink replies to {}",
-                   options_.record_dump_path);
+                   options.record_dump_path);
       transport = recorder.get();
     } else {
       spdlog::error("cannot record dump: {}", status.message());
     }
+    std::lock_guard<std::mutex> lock(mu_);
     options_.record_dump_path.clear();
   }
 
   ProcessTable table;
-  if (options_.attribution) Attribute(&table);
+  if (options.attribution) Attribute(&table);
   Aggregator aggregator;
   std::unique_ptr<ProcessAggregator> processes;
-  if (options_.attribution) {
+  if (options.attribution) {
     processes = std::make_unique<ProcessAggregator>(
         &table, &cgroups_, &tracker_, UnixSeconds(wall_start),
         last_counts_[kCloseWait], last_counts_[kFinWait2]);
@@ -93,7 +109,7 @@ Status Sampler::SampleOnce() {
   SampleSink sink(&aggregator, processes.get());
   if (transport != nullptr) {
     SockDiagCollector::Options collect;
-    collect.close_wait_tcp_info = options_.attribution;
+    collect.close_wait_tcp_info = options.attribution;
     collect.cancel = &stopping_;
     SockDiagCollector collector(transport, collect);
     status = collector.Collect(sink, &stats);
@@ -122,9 +138,9 @@ Status Sampler::SampleOnce() {
     spdlog::info("sample needed {} dump attempts", stats.attempts);
   }
   auto snapshot = std::make_shared<Snapshot>();
-  aggregator.Finish(options_.port_top_n, snapshot.get());
+  aggregator.Finish(options.port_top_n, snapshot.get());
   if (processes) {
-    processes->Finish(options_.process_top_n, snapshot.get());
+    processes->Finish(options.process_top_n, snapshot.get());
     snapshot->unreadable_processes = unreadable_processes_;
   }
   snapshot->timestamp_seconds = UnixSeconds(wall_start);
@@ -132,7 +148,7 @@ Status Sampler::SampleOnce() {
   spdlog::debug("sampled {} sockets in {:.3f}s", snapshot->sockets_sampled,
                 seconds);
   last_counts_ = snapshot->sockets;
-  if (options_.on_sample) options_.on_sample(*snapshot);
+  if (options.on_sample) options.on_sample(*snapshot);
   store_->Publish(std::move(snapshot));
   // The previous snapshot and this sample's scratch space are free now;
   // give the pages back so the resident size follows the socket table.
@@ -176,23 +192,24 @@ void Sampler::Loop() {
   auto next = std::chrono::steady_clock::now();
   for (;;) {
     SampleOnce();
-    if (options_.after_attempt) options_.after_attempt();
-    next += options_.interval;
+    const Options options = Current();
+    if (options.after_attempt) options.after_attempt();
+    next += options.interval;
     const auto now = std::chrono::steady_clock::now();
     if (next < now) next = now;  // a sample overran: don't try to catch up
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       auto until = next;
-      if (options_.heartbeat.count() > 0) {
+      if (options.heartbeat.count() > 0) {
         until = std::min(next,
-                         std::chrono::steady_clock::now() + options_.heartbeat);
+                         std::chrono::steady_clock::now() + options.heartbeat);
       }
       if (wake_.wait_until(lock, until, [this] { return stopping_.load(); })) {
         return;
       }
       if (until >= next) break;
       lock.unlock();
-      if (options_.after_attempt) options_.after_attempt();
+      if (options.after_attempt) options.after_attempt();
       lock.lock();
     }
   }

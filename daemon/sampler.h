@@ -63,12 +63,19 @@ class Sampler {
   // Takes one sample now and publishes it; the error if it failed.
   Status SampleOnce();
 
+  // Changes what a reload may change (interval, caps, attribution); takes
+  // effect from the next sample. Thread-safe.
+  void Retune(std::chrono::milliseconds interval, size_t port_top_n,
+              size_t process_top_n, bool attribution);
+
   // Runs SampleOnce() every interval on a thread until Stop().
   void Start();
   void Stop();
 
  private:
   void Loop();
+  // A copy of options_ taken under the lock (Retune may change it).
+  Options Current();
   // Scans /proc into `table`; logs the first time processes are unreadable.
   void Attribute(ProcessTable* table);
 

@@ -21,6 +21,9 @@ class ServiceNotify {
   // from the sampling loop so that a stuck sampler gets the service
   // restarted.
   void Watchdog();
+  // RELOADING=1 before a reload, READY=1 after it.
+  void Reloading();
+  void Reloaded();
   // STOPPING=1 at shutdown.
   void Stopping();
 
