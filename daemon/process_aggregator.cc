@@ -25,14 +25,26 @@ void Fold(const ProcessSeries& from, ProcessSeries& into) {
 
 }  // namespace
 
-bool ProcessAggregator::PairKey::operator<(const PairKey& o) const {
-  return std::tie(family, local_port, remote_port, local_addr, remote_addr) <
-         std::tie(o.family, o.local_port, o.remote_port, o.local_addr,
-                  o.remote_addr);
-}
-
-bool ProcessAggregator::PairKey::operator==(const PairKey& o) const {
-  return !(*this < o) && !(o < *this);
+uint64_t ProcessAggregator::EndpointsKey(uint8_t family,
+                                         const std::array<uint8_t, 16>& local,
+                                         uint16_t local_port,
+                                         const std::array<uint8_t, 16>& remote,
+                                         uint16_t remote_port) {
+  // FNV-1a over the endpoints; at 64 bits a false pair among even millions
+  // of sockets is vanishingly unlikely.
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](uint8_t byte) {
+    h ^= byte;
+    h *= 1099511628211ULL;
+  };
+  mix(family);
+  for (uint8_t b : local) mix(b);
+  mix(local_port >> 8);
+  mix(local_port & 0xff);
+  for (uint8_t b : remote) mix(b);
+  mix(remote_port >> 8);
+  mix(remote_port & 0xff);
+  return h;
 }
 
 ProcessAggregator::ProcessAggregator(const ProcessTable* table,
@@ -102,9 +114,9 @@ void ProcessAggregator::OnSocket(const SocketRecord& r) {
   ++series.total;
 
   if (r.state == kFinWait2) {
-    fin_wait2_.push_back(
-        {{r.family, r.local_port, r.remote_port, r.local_addr, r.remote_addr},
-         owner ? static_cast<int32_t>(owner->process) : -1});
+    fin_wait2_.push_back({EndpointsKey(r.family, r.local_addr, r.local_port,
+                                       r.remote_addr, r.remote_port),
+                          owner ? static_cast<int32_t>(owner->process) : -1});
     return;
   }
   if (r.state != kCloseWait) return;
@@ -152,11 +164,11 @@ void ProcessAggregator::PairUp() {
             [](const Peer& a, const Peer& b) { return a.key < b.key; });
   for (CloseWaitSocket& cw : close_wait_) {
     // The other end of this connection sees our endpoints swapped.
-    PairKey mirror{cw.family, cw.remote_port, cw.local_port, cw.remote_addr,
-                   cw.local_addr};
-    auto it = std::lower_bound(
-        fin_wait2_.begin(), fin_wait2_.end(), mirror,
-        [](const Peer& p, const PairKey& k) { return p.key < k; });
+    uint64_t mirror = EndpointsKey(cw.family, cw.remote_addr, cw.remote_port,
+                                   cw.local_addr, cw.local_port);
+    auto it =
+        std::lower_bound(fin_wait2_.begin(), fin_wait2_.end(), mirror,
+                         [](const Peer& p, uint64_t k) { return p.key < k; });
     if (it != fin_wait2_.end() && it->key == mirror) {
       cw.paired = true;
       cw.peer_owner = it->owner;

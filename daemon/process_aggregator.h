@@ -50,19 +50,17 @@ class ProcessAggregator final : public ResettableSink {
     ProcessSeries series;
     double worst_fd_ratio = -1;
   };
-  struct PairKey {
-    uint8_t family;
-    uint16_t local_port;
-    uint16_t remote_port;
-    std::array<uint8_t, 16> local_addr;
-    std::array<uint8_t, 16> remote_addr;
-    bool operator<(const PairKey& o) const;
-    bool operator==(const PairKey& o) const;
-  };
+  // A FIN_WAIT2 socket, by a 64-bit hash of its endpoints (16 bytes where
+  // the endpoints take 37: there can be as many as CLOSE_WAIT sockets).
   struct Peer {
-    PairKey key;
+    uint64_t key;
     int32_t owner;
   };
+  static uint64_t EndpointsKey(uint8_t family,
+                               const std::array<uint8_t, 16>& local,
+                               uint16_t local_port,
+                               const std::array<uint8_t, 16>& remote,
+                               uint16_t remote_port);
 
   int KeyOf(const std::string& process, const std::string& unit);
   int KeyOfProcess(uint32_t process);
