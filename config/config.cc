@@ -51,7 +51,8 @@ class Loader {
     } else if (!has_rules) {
       // The built-in rules are per process: without attribution there are
       // none to apply.
-      c_->rules = c_->attribution ? DefaultRules() : std::vector<Rule>{};
+      c_->rules =
+          c_->attribution ? DefaultRules(c_->interval) : std::vector<Rule>{};
     }
     return w_.ok() ? Status::Ok() : Status::Error(w_.error(), EINVAL);
   }

@@ -80,7 +80,15 @@ Rule ParseRule(YamlWalker& w, const YAML::Node& node, const std::string& key) {
         [&](auto& n, auto& k) {
           r.labels = w.StringMap(n, k);
           for (const auto& [name, value] : r.labels) {
-            if (!ValidLabelName(name)) w.Fail(n, k, "bad label name " + name);
+            if (!ValidLabelName(name)) {
+              w.Fail(n, k, "bad label name " + name);
+            } else if (name == "alertname" || name == "severity" ||
+                       name == "state" || IsGroupLabel(name)) {
+              w.Fail(n, k,
+                     "label \"" + name +
+                         "\" is set by sockwatch (alertname, severity, "
+                         "state and the group labels)");
+            }
           }
         }},
        {"annotations", [&](auto& n, auto& k) {
@@ -97,7 +105,12 @@ Rule ParseRule(YamlWalker& w, const YAML::Node& node, const std::string& key) {
         }}});
   if (!w.ok()) return r;
   if (r.name.empty()) w.Fail(node, key, "a rule needs a name");
-  if (match_node) {
+  if (match_node && !match_node.IsNull() && !match_node.IsMap()) {
+    w.Fail(match_node, key + ".match",
+           "expected a mapping of labels to regular expressions");
+    return r;
+  }
+  if (match_node && match_node.IsMap()) {
     for (const auto& item : match_node) {
       std::string label = item.first.Scalar();
       std::string mk = key + ".match." + label;
@@ -213,7 +226,7 @@ void CheckRules(YamlWalker& w, const std::vector<Rule>& rules,
   }
 }
 
-std::vector<Rule> DefaultRules() {
+std::vector<Rule> DefaultRules(std::chrono::milliseconds interval) {
   using namespace std::chrono_literals;
   std::string error;
   Rule leak;
@@ -221,7 +234,7 @@ std::vector<Rule> DefaultRules() {
   leak.by = {"process", "unit"};
   leak.oldest_above = 10min;
   leak.growth_above = 0;
-  leak.window = 15min;
+  leak.window = std::max<std::chrono::milliseconds>(15min, 2 * interval);
   leak.for_duration = 5min;
   leak.severity = "warning";
   leak.annotation_sources = {
@@ -229,8 +242,9 @@ std::vector<Rule> DefaultRules() {
        "{{ $labels.process }} ({{ $labels.unit }}) is leaking CLOSE_WAIT "
        "sockets"},
       {"description",
-       "{{ $value }} sockets in CLOSE_WAIT, {{ $growth }} more than "
-       "15 minutes ago; the oldest has waited {{ humanizeDuration $oldest }} "
+       "{{ $value }} sockets in CLOSE_WAIT, {{ $growth }} more than at the "
+       "start of the growth window; the oldest has waited {{ humanizeDuration "
+       "$oldest }} "
        "for the process to close it."}};
   Rule fds;
   fds.name = "CloseWaitFdExhaustion";

@@ -73,8 +73,11 @@ void ParseAlerting(YamlWalker& w, const YAML::Node& node,
 void CheckRules(YamlWalker& w, const std::vector<Rule>& rules,
                 std::chrono::milliseconds interval, bool attribution);
 
-// The rules used when the config has no `rules:` key (see the README).
-std::vector<Rule> DefaultRules();
+// The rules used when the config has no `rules:` key (see the README). The
+// growth window is 15 minutes or two sample intervals, whichever is longer,
+// so the rules can fire at any interval.
+std::vector<Rule> DefaultRules(
+    std::chrono::milliseconds interval = std::chrono::seconds(15));
 
 }  // namespace sockwatch
 

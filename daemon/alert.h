@@ -17,11 +17,12 @@ struct Alert {
   std::map<std::string, std::string> labels;  // alertname, severity, group
   std::map<std::string, std::string> annotations;
   AlertState state = AlertState::kPending;
-  double active_at = 0;    // Unix seconds the conditions first held
-  double fired_at = 0;     // when it started firing; 0 while pending
-  double last_true = 0;    // last evaluation where the conditions held
-  double resolved_at = 0;  // set once, in the evaluation that resolves it
-  double value = 0;        // the group's count
+  double active_at = 0;          // Unix seconds the conditions first held
+  double fired_at = 0;           // when it started firing; 0 while pending
+  double last_true = 0;          // last evaluation where the conditions held
+  double keep_firing_since = 0;  // first evaluation they stopped holding
+  double resolved_at = 0;        // set once, in the evaluation that resolves it
+  double value = 0;              // the group's count
 };
 
 // GET /alerts: {"status":"success","data":{"alerts":[...]}} in the shape of

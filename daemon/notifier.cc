@@ -104,8 +104,8 @@ void Notifier::Update(const std::vector<Alert>& alerts, double now) {
       auto it = entries_.find(id);
       if (it == entries_.end()) {
         if (a.state == AlertState::kResolved) continue;  // never sent
-        if (entries_.size() >= kMaxPending) {
-          metrics_->CountNotificationDrop();
+        if (entries_.size() >= kMaxPending && !DropOneResolved()) {
+          metrics_->CountNotificationDrop();  // full of firing alerts
           continue;
         }
         it = entries_.emplace(id, Entry{a, {}}).first;
@@ -118,6 +118,23 @@ void Notifier::Update(const std::vector<Alert>& alerts, double now) {
     }
   }
   wake_.notify_all();
+}
+
+bool Notifier::DropOneResolved() {
+  // A new firing alert matters more than an old resolution: Alertmanager
+  // ends an alert on its own once its endsAt passes.
+  auto oldest = entries_.end();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->second.alert.state != AlertState::kResolved) continue;
+    if (oldest == entries_.end() ||
+        it->second.alert.resolved_at < oldest->second.alert.resolved_at) {
+      oldest = it;
+    }
+  }
+  if (oldest == entries_.end()) return false;
+  entries_.erase(oldest);
+  metrics_->CountNotificationDrop();
+  return true;
 }
 
 void Notifier::Run() {

@@ -51,6 +51,9 @@ class Notifier {
   };
 
   void Run();
+  // Frees a slot by dropping the oldest unsent resolution (counted); false
+  // when every waiting alert is firing. Needs mu_.
+  bool DropOneResolved();
   // POSTs `body` to one Alertmanager; true on a 2xx answer.
   bool Post(const std::string& base_url, const std::string& body,
             long timeout_ms);

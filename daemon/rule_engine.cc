@@ -90,6 +90,17 @@ RuleEngine::RuleEngine(std::vector<Rule> rules) { SetRules(std::move(rules)); }
 
 void RuleEngine::SetRules(std::vector<Rule> rules) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Firing alerts of rules that are gone get resolved at the next
+  // evaluation, so that Alertmanager hears about it.
+  for (RuleState& old : rules_) {
+    bool kept = std::any_of(rules.begin(), rules.end(), [&](const Rule& r) {
+      return r.name == old.rule.name;
+    });
+    if (kept) continue;
+    for (auto& [key, a] : old.alerts) {
+      if (a.state == AlertState::kFiring) dropped_.push_back(a);
+    }
+  }
   std::vector<RuleState> next;
   for (Rule& rule : rules) {
     RuleState rs;
@@ -108,6 +119,12 @@ void RuleEngine::SetRules(std::vector<Rule> rules) {
 std::vector<Alert> RuleEngine::Evaluate(const Snapshot& snapshot, double now) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Alert> out;
+  for (Alert& a : dropped_) {
+    a.state = AlertState::kResolved;
+    a.resolved_at = now;
+    out.push_back(std::move(a));
+  }
+  dropped_.clear();
   for (RuleState& rs : rules_) EvaluateRule(rs, snapshot, now, &out);
   return out;
 }
@@ -124,7 +141,12 @@ void RuleEngine::EvaluateRule(RuleState& rs, const Snapshot& s, double now,
   // History for growth: drop samples older than the window, add this one.
   const double window = rule.window.count() / 1000.0;
   if (rule.growth_above) {
-    while (!rs.history.empty() && rs.history.front().time < now - window) {
+    // Up to 1 s (10% of short windows) of slack: samples arrive a few ms
+    // late, and a window as long as the interval must still see the
+    // previous one.
+    const double slack = std::min(1.0, window / 10);
+    while (!rs.history.empty() &&
+           rs.history.front().time < now - window - slack) {
       rs.history.pop_front();
     }
     History h{now, {}};
@@ -170,6 +192,7 @@ void RuleEngine::EvaluateRule(RuleState& rs, const Snapshot& s, double now,
       a.active_at = now;
     }
     a.last_true = now;
+    a.keep_firing_since = 0;
     a.value = static_cast<double>(g->count);
     if (a.state == AlertState::kPending && now - a.active_at >= for_s) {
       a.state = AlertState::kFiring;
@@ -190,8 +213,14 @@ void RuleEngine::EvaluateRule(RuleState& rs, const Snapshot& s, double now,
   }
   for (auto it = rs.alerts.begin(); it != rs.alerts.end();) {
     Alert& a = it->second;
-    if (holding.count(it->first) ||
-        (a.state == AlertState::kFiring && now - a.last_true < keep_s)) {
+    bool holds = holding.count(it->first) > 0;
+    if (!holds && a.state == AlertState::kFiring && keep_s > 0) {
+      // keep_firing_for counts from the first evaluation without the
+      // conditions, as in Prometheus.
+      if (a.keep_firing_since == 0) a.keep_firing_since = now;
+      holds = now - a.keep_firing_since < keep_s;
+    }
+    if (holds) {
       out->push_back(a);
       ++it;
       continue;

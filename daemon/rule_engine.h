@@ -71,6 +71,7 @@ class RuleEngine {
 
   std::mutex mu_;
   std::vector<RuleState> rules_;
+  std::vector<Alert> dropped_;  // firing alerts of removed rules
   std::atomic<uint64_t> failures_{0};
 };
 
