@@ -83,11 +83,16 @@ class Loader {
   }
 
   void Log(const YAML::Node& node, const std::string& key) {
-    w_.Map(node, key, {{"level", [this](auto& n, auto& k) {
-                          c_->log_level = w_.String(n, k);
-                          if (w_.ok())
-                            w_.Check(n, k, CheckLogLevel(c_->log_level));
-                        }}});
+    w_.Map(node, key,
+           {{"level",
+             [this](auto& n, auto& k) {
+               c_->log_level = w_.String(n, k);
+               if (w_.ok()) w_.Check(n, k, CheckLogLevel(c_->log_level));
+             }},
+            {"format", [this](auto& n, auto& k) {
+               c_->log_format = w_.String(n, k);
+               if (w_.ok()) w_.Check(n, k, CheckLogFormat(c_->log_format));
+             }}});
   }
 
   void TopN(const YAML::Node& node, const std::string& key, size_t* field) {
@@ -147,6 +152,11 @@ std::string CheckLogLevel(const std::string& level) {
     return "";
   }
   return "invalid log level \"" + level + "\" (debug, info, warn, error)";
+}
+
+std::string CheckLogFormat(const std::string& format) {
+  if (format == "logfmt" || format == "json" || format == "text") return "";
+  return "invalid log format \"" + format + "\" (logfmt, json, text)";
 }
 
 std::string CheckTelemetryPath(const std::string& path) {

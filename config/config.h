@@ -26,6 +26,7 @@ struct Config {
   std::string listen_address = kDefaultListenAddress;
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
+  std::string log_format = "logfmt";  // logfmt, json or text
   size_t port_top_n = 50;
   bool attribution = true;  // map sockets to processes through /proc
   size_t process_top_n = 30;
@@ -55,6 +56,7 @@ std::optional<ListenAddress> ParseListenAddress(const std::string& text);
 
 // Checks one setting's value; an error message without a location, or "".
 std::string CheckLogLevel(const std::string& level);
+std::string CheckLogFormat(const std::string& format);
 std::string CheckTelemetryPath(const std::string& path);
 std::string CheckInterval(std::chrono::milliseconds interval);
 

@@ -21,6 +21,7 @@ enum Option {
   kReplayDump,
   kJson,
   kLifecycle,
+  kLogFormat,
   kProcfs,
   kCgroupfs,
   kState,
@@ -38,6 +39,7 @@ const option kOptions[] = {
     {"debug.replay-dump", required_argument, nullptr, kReplayDump},
     {"json", no_argument, nullptr, kJson},
     {"web.enable-lifecycle", no_argument, nullptr, kLifecycle},
+    {"log.format", required_argument, nullptr, kLogFormat},
     {"path.procfs", required_argument, nullptr, kProcfs},
     {"path.cgroupfs", required_argument, nullptr, kCgroupfs},
     {"state", required_argument, nullptr, kState},
@@ -67,6 +69,9 @@ Flags:
                                 (default 127.0.0.1:9977; ":9977" for all)
       --web.telemetry-path=PATH path of the metrics endpoint (default /metrics)
       --log.level=LEVEL         debug, info, warn or error (default info)
+      --log.format=FORMAT       logfmt, json or text (default logfmt); under
+                                systemd lines carry syslog priorities and
+                                no timestamp
       --debug.record-dump=FILE  write the first sample's raw netlink replies
                                 to FILE (for bug reports)
       --debug.replay-dump=FILE  read sockets from a recorded FILE instead of
@@ -121,6 +126,9 @@ Status ParseFlags(int argc, char** argv, Flags* flags) {
         break;
       case kLifecycle:
         flags->enable_lifecycle = true;
+        break;
+      case kLogFormat:
+        flags->log_format = optarg;
         break;
       case kProcfs:
         flags->procfs = optarg;
@@ -197,6 +205,11 @@ Status ApplyFlags(const Flags& flags, Config* config) {
       return FlagError(flag, "expected an absolute path");
     }
     *field = value->value();
+  }
+  if (flags.log_format) {
+    std::string problem = CheckLogFormat(*flags.log_format);
+    if (!problem.empty()) return FlagError("log.format", problem);
+    config->log_format = *flags.log_format;
   }
   if (flags.log_level) {
     std::string problem = CheckLogLevel(*flags.log_level);

@@ -19,6 +19,7 @@ struct Flags {
   std::optional<std::string> listen_address;
   std::optional<std::string> telemetry_path;
   std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
   std::optional<std::string> procfs;    // --path.procfs
   std::optional<std::string> cgroupfs;  // --path.cgroupfs
   std::string record_dump;              // --debug.record-dump

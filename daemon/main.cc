@@ -1,6 +1,5 @@
 // sockwatch: finds TCP connection leaks. Entry point: flags, config, then
 // the daemon or `sockwatch report`.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -9,6 +8,7 @@
 #include "config/config.h"
 #include "daemon/daemon.h"
 #include "daemon/flags.h"
+#include "daemon/log_format.h"
 #include "daemon/version.h"
 
 int main(int argc, char** argv) {
@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
   }
 
   // Logs go to stderr: stdout is for `report` output.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("sockwatch"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  LogFormat format = LogFormat::kLogfmt;
+  ParseLogFormat(config.log_format, &format);  // checked when loaded
+  SetUpLogging(format, config.log_level);
 
   Sampler::TransportFactory factory;
   if (!flags.replay_dump.empty()) {

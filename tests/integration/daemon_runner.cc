@@ -40,7 +40,8 @@ std::unique_ptr<Daemon> Daemon::Start(Netns* netns,
                                       std::string* error) {
   std::unique_ptr<Daemon> daemon(new Daemon());
   daemon->port_ = options.port;
-  std::vector<std::string> argv = {SockwatchBinary()};
+  std::vector<std::string> argv = options.command_prefix;
+  argv.push_back(options.binary.empty() ? SockwatchBinary() : options.binary);
   if (!options.config_yaml.empty()) {
     daemon->config_path_ =
         daemon->dir_.Write("sockwatch.yml", options.config_yaml);

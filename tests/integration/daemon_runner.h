@@ -39,6 +39,11 @@ struct DaemonOptions {
   // `--flag=value` (true) or `--flag value` (false) for the flags we add.
   bool equals_form = true;
   std::vector<std::string> extra_args;
+  // Run the binary through this command (e.g. `setpriv ... --`); none when
+  // empty.
+  std::vector<std::string> command_prefix;
+  // The binary to run; SockwatchBinary() when empty.
+  std::string binary;
 };
 
 class Daemon {

@@ -74,8 +74,8 @@ TEST(AlertTemplateRender, NumbersFormat) {
 TEST(AlertTemplateRender, HumanizeDurationBothSpellings) {
   TemplateData d;
   const std::pair<double, const char*> cases[] = {
-      {0, "0s"},         {0.5, "0.5s"},        {1, "1s"},
-      {59, "59s"},       {90, "1m 30s"},       {3600, "1h 0m 0s"},
+      {0, "0s"},          {0.5, "0.5s"},          {1, "1s"},
+      {59, "59s"},        {90, "1m 30s"},         {3600, "1h 0m 0s"},
       {3725, "1h 2m 5s"}, {90061, "1d 1h 1m 1s"}, {-90, "-1m 30s"},
   };
   for (const auto& [v, want] : cases) {
@@ -88,9 +88,9 @@ TEST(AlertTemplateRender, HumanizeDurationBothSpellings) {
 TEST(AlertTemplateRender, Humanize) {
   TemplateData d;
   const std::pair<double, const char*> cases[] = {
-      {0, "0"},        {999, "999"},    {1000, "1k"},
+      {0, "0"},         {999, "999"},    {1000, "1k"},
       {1234, "1.234k"}, {1.5e6, "1.5M"}, {2e9, "2G"},
-      {3e12, "3T"},    {4e15, "4000T"}, {0.5, "0.5"},
+      {3e12, "3T"},     {4e15, "4000T"}, {0.5, "0.5"},
   };
   for (const auto& [v, want] : cases) {
     d.value = v;
