@@ -158,13 +158,24 @@ int RunDaemon(const Config& config, const Flags& flags,
                           "failed to reload config: " + s.message() + "\n"};
     });
   }
-  Status status = http.Listen(*ParseListenAddress(config.listen_address));
+  WebConfig web;
+  Status status;
+  if (!flags.web_config_file.empty()) {
+    status = LoadWebConfigFile(flags.web_config_file, &web);
+    if (!status.ok()) {
+      spdlog::critical("{}", status.message());
+      return 1;
+    }
+  }
+  status = http.Listen(*ParseListenAddress(config.listen_address), web);
   if (!status.ok()) {
     spdlog::critical("{}", status.message());
     return 1;
   }
-  spdlog::info("listening on {} (port {}), metrics at {}",
-               config.listen_address, http.BoundPort(), config.telemetry_path);
+  spdlog::info("listening on {} (port {}{}), metrics at {}",
+               config.listen_address, http.BoundPort(),
+               web.basic_auth_users.empty() ? "" : ", basic auth",
+               config.telemetry_path);
 
   RuleEngine engine(config.rules);
   Notifier notifier(config.alerting, GeneratorUrl(config, http.BoundPort()),

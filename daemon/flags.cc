@@ -22,6 +22,7 @@ enum Option {
   kJson,
   kLifecycle,
   kLogFormat,
+  kWebConfig,
   kProcfs,
   kCgroupfs,
   kState,
@@ -40,6 +41,7 @@ const option kOptions[] = {
     {"json", no_argument, nullptr, kJson},
     {"web.enable-lifecycle", no_argument, nullptr, kLifecycle},
     {"log.format", required_argument, nullptr, kLogFormat},
+    {"web.config.file", required_argument, nullptr, kWebConfig},
     {"path.procfs", required_argument, nullptr, kProcfs},
     {"path.cgroupfs", required_argument, nullptr, kCgroupfs},
     {"state", required_argument, nullptr, kState},
@@ -76,6 +78,8 @@ Flags:
                                 to FILE (for bug reports)
       --debug.replay-dump=FILE  read sockets from a recorded FILE instead of
                                 the kernel
+      --web.config.file=FILE    basic auth for every endpoint
+                                (Prometheus exporter-toolkit format)
       --web.enable-lifecycle    allow POST /-/reload to reload the config
       --path.procfs=DIR         where procfs is mounted (default /proc)
       --path.cgroupfs=DIR       where the cgroup v2 hierarchy is mounted
@@ -129,6 +133,9 @@ Status ParseFlags(int argc, char** argv, Flags* flags) {
         break;
       case kLogFormat:
         flags->log_format = optarg;
+        break;
+      case kWebConfig:
+        flags->web_config_file = optarg;
         break;
       case kProcfs:
         flags->procfs = optarg;

@@ -16,6 +16,7 @@ struct Flags {
   bool help = false;
   bool version = false;
   std::string config_file;
+  std::string web_config_file;  // --web.config.file
   std::optional<std::string> listen_address;
   std::optional<std::string> telemetry_path;
   std::optional<std::string> log_level;

@@ -36,7 +36,7 @@ const char* Reason(int code) {
 }
 
 void Send(mg_connection* conn, const HttpResponse& r, bool head,
-          const char* allow) {
+          const char* extra_header) {
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\n"
             "Content-Type: %s\r\n"
@@ -44,7 +44,7 @@ void Send(mg_connection* conn, const HttpResponse& r, bool head,
             "Cache-Control: no-store\r\n"
             "X-Content-Type-Options: nosniff\r\n",
             r.code, Reason(r.code), r.content_type.c_str(), r.body.size());
-  if (allow != nullptr) mg_printf(conn, "Allow: %s\r\n", allow);
+  if (extra_header != nullptr) mg_printf(conn, "%s\r\n", extra_header);
   mg_printf(conn, "\r\n");
   if (!head) mg_write(conn, r.body.data(), r.body.size());
 }
@@ -139,8 +139,9 @@ void HttpServer::RoutePost(const std::string& path, const std::string& name,
   routes_[path] = Entry{name, std::move(handler), true};
 }
 
-Status HttpServer::Listen(const ListenAddress& address) {
+Status HttpServer::Listen(const ListenAddress& address, const WebConfig& web) {
   address_ = address;
+  auth_ = std::make_unique<BasicAuth>(web.basic_auth_users);
   std::string port = std::to_string(address.port);
   std::string spec = address.host.empty() ? port
                      : address.ipv6       ? "[" + address.host + "]:" + port
@@ -182,6 +183,13 @@ void HttpServer::Serve(mg_connection* conn) {
   request.query = info->query_string ? info->query_string : "";
   const bool head = request.method == "HEAD";
 
+  if (auth_ && !auth_->Allowed(mg_get_header(conn, "Authorization"))) {
+    metrics_->CountHttp("unauthorized", 401);
+    Send(conn, {401, "text/plain; charset=utf-8", "Unauthorized\n"}, head,
+         "WWW-Authenticate: Basic realm=\"sockwatch\"");
+    return;
+  }
+
   auto it = routes_.find(request.path);
   HttpResponse response;
   std::string name;
@@ -194,7 +202,7 @@ void HttpServer::Serve(mg_connection* conn) {
                  : request.method != "GET" && !head) {
     name = it->second.name;
     response = {405, "text/plain; charset=utf-8", "method not allowed\n"};
-    allow = it->second.post ? "POST, PUT" : "GET, HEAD";
+    allow = it->second.post ? "Allow: POST, PUT" : "Allow: GET, HEAD";
   } else {
     name = it->second.name;
     response = it->second.handler(request);

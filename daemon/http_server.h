@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/web_config.h"
+#include "daemon/http_auth.h"
 #include "daemon/metrics.h"
 #include "daemon/status.h"
 
@@ -52,7 +54,8 @@ class HttpServer {
                  Handler handler);
 
   // Binds and starts serving. Error status when the address cannot be used.
-  Status Listen(const ListenAddress& address);
+  // `web` adds basic auth to every endpoint.
+  Status Listen(const ListenAddress& address, const WebConfig& web = {});
   // Stops serving; waits for requests in progress. Idempotent.
   void Close();
 
@@ -75,6 +78,7 @@ class HttpServer {
 
   Metrics* metrics_;
   ListenAddress address_;
+  std::unique_ptr<BasicAuth> auth_;
   std::map<std::string, Entry> routes_;
   std::unique_ptr<CivetServer> server_;
 };

@@ -5,7 +5,7 @@
 set -eu
 
 BUILD="cmake g++ make pkg-config git prometheus-cpp-dev libcivetweb-dev \
-libspdlog-dev libyaml-cpp-dev libmnl-dev libsystemd-dev libcurl4-openssl-dev"
+libspdlog-dev libyaml-cpp-dev libmnl-dev libsystemd-dev libcurl4-openssl-dev libcrypt-dev"
 TEST="libgtest-dev libgmock-dev clang-format iproute2 procps curl dpkg-dev lintian \
 prometheus prometheus-alertmanager"
 

@@ -106,3 +106,40 @@ TEST(HttpServer, BusyPortIsAnError) {
 
 }  // namespace
 }  // namespace sockwatch
+
+namespace sockwatch {
+namespace {
+
+TEST(HttpServerAuth, EveryEndpointNeedsTheRightCredentials) {
+  Metrics metrics;
+  HttpServer server(&metrics);
+  server.Route("/hello", "hello", [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", "hi"};
+  });
+  WebConfig web;
+  // bcrypt of "s3cret" at cost 10.
+  web.basic_auth_users["alice"] =
+      "$2b$10$8J/DTccsJijOjycv6I4hMeJsEa6OWFef9QHjfLdOxSmWyYJwpMvEq";
+  ASSERT_TRUE(server.Listen(*ParseListenAddress("127.0.0.1:0"), web).ok());
+  int port = server.BoundPort();
+  auto get = [port](const std::string& path, const std::string& auth) {
+    return Exchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + auth +
+                              "Connection: close\r\n\r\n");
+  };
+  std::string missing = get("/hello", "");
+  EXPECT_THAT(missing, HasSubstr("HTTP/1.1 401"));
+  EXPECT_THAT(missing, HasSubstr("WWW-Authenticate: Basic realm="));
+  EXPECT_THAT(get("/nope", ""), HasSubstr("HTTP/1.1 401"));
+  EXPECT_THAT(get("/hello", "Authorization: Basic YWxpY2U6d3Jvbmc=\r\n"),
+              HasSubstr("HTTP/1.1 401"));
+  std::string right =
+      get("/hello", "Authorization: Basic YWxpY2U6czNjcmV0\r\n");
+  EXPECT_THAT(right, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(right, HasSubstr("hi"));
+  EXPECT_THAT(metrics.Render(nullptr),
+              HasSubstr("sockwatch_http_requests_total{code=\"401\","
+                        "handler=\"unauthorized\"} 3"));
+}
+
+}  // namespace
+}  // namespace sockwatch
