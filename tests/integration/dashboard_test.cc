@@ -151,15 +151,6 @@ size_t SeriesCount(const std::string& body) {
   return count;
 }
 
-// A port nobody listens on in the current namespace, found by binding :0.
-uint16_t FreePort() {
-  std::string error;
-  const int fd = BoundSocket("127.0.0.1", 0, true, 0, &error);
-  const uint16_t port = fd >= 0 ? LocalPort(fd) : 0;
-  if (fd >= 0) close(fd);
-  return port;
-}
-
 // Checks Grafana would import: variables, data source, panel ids and layout.
 constexpr char kStructureCheck[] = R"py(
 import json, sys
@@ -313,30 +304,10 @@ TEST_F(DashboardTest, EveryQueryParsesAndCorePanelsHaveData) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon(options));
 
   TempDir dir;
-  const std::string config =
-      dir.Write("prometheus.yml",
-                "global:\n"
-                "  scrape_interval: 1s\n"
-                "  scrape_timeout: 1s\n"
-                "  evaluation_interval: 1s\n"
-                "scrape_configs:\n"
-                "  - job_name: sockwatch\n"
-                "    static_configs:\n"
-                "      - targets: ['127.0.0.1:" +
-                    std::to_string(kDaemonPort) + "']\n");
-  ASSERT_FALSE(config.empty());
-  prometheus_port_ = FreePort();
-  ASSERT_NE(prometheus_port_, 0);
+  std::shared_ptr<Child> prometheus;
+  ASSERT_NO_FATAL_FAILURE(
+      StartPrometheus(dir, kDaemonPort, &prometheus_port_, &prometheus));
   std::string error;
-  auto prometheus = netns_->Spawn(
-      {{"prometheus", "--config.file=" + config,
-        "--storage.tsdb.path=" + dir.File("data"),
-        "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_),
-        "--log.level=warn"},
-       "",
-       dir.path()},
-      &error);
-  ASSERT_NE(prometheus, nullptr) << error;
 
   // A few scrapes in, with the test's CLOSE_WAIT sockets attributed to it:
   // enough samples for rate() over $__rate_interval.

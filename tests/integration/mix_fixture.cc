@@ -1,5 +1,9 @@
 #include "mix_fixture.h"
 
+#include <unistd.h>
+
+#include "loopback.h"
+
 namespace sockwatch::it {
 
 std::string FastConfig(const std::string& extra) {
@@ -59,6 +63,44 @@ void MixTest::SetUp() {
   if (IsSkipped()) return;
   ASSERT_EQ(BuildStandardMix(mix_.get()), "");
   ASSERT_EQ(mix_->Settle(milliseconds(10000)), "");
+}
+
+// A port nobody listens on in the current namespace, found by binding :0.
+uint16_t FreePort() {
+  std::string error;
+  const int fd = BoundSocket("127.0.0.1", 0, true, 0, &error);
+  const uint16_t port = fd >= 0 ? LocalPort(fd) : 0;
+  if (fd >= 0) close(fd);
+  return port;
+}
+
+void NetnsTest::StartPrometheus(const TempDir& dir, int daemon_port,
+                                uint16_t* port,
+                                std::shared_ptr<Child>* prometheus) {
+  const std::string config =
+      dir.Write("prometheus.yml",
+                "global:\n"
+                "  scrape_interval: 1s\n"
+                "  scrape_timeout: 1s\n"
+                "  evaluation_interval: 1s\n"
+                "scrape_configs:\n"
+                "  - job_name: sockwatch\n"
+                "    static_configs:\n"
+                "      - targets: ['127.0.0.1:" +
+                    std::to_string(daemon_port) + "']\n");
+  ASSERT_FALSE(config.empty());
+  *port = FreePort();
+  ASSERT_NE(*port, 0);
+  std::string error;
+  *prometheus =
+      netns_->Spawn({{"prometheus", "--config.file=" + config,
+                      "--storage.tsdb.path=" + dir.File("data"),
+                      "--web.listen-address=127.0.0.1:" + std::to_string(*port),
+                      "--log.level=warn"},
+                     "",
+                     dir.path()},
+                    &error);
+  ASSERT_NE(*prometheus, nullptr) << error;
 }
 
 }  // namespace sockwatch::it

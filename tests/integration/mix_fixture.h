@@ -16,8 +16,12 @@
 #include "netns.h"
 #include "socket_mix.h"
 #include "standard_mix.h"
+#include "temp_dir.h"
 
 namespace sockwatch::it {
+
+// A port nobody listens on in the current namespace, found by binding :0.
+uint16_t FreePort();
 
 // A config with a 1 s sampling interval plus `extra` YAML lines.
 std::string FastConfig(const std::string& extra = "");
@@ -35,6 +39,12 @@ class NetnsTest : public ::testing::Test {
   // open (the daemon's port shows its listener only), within 5 samples;
   // nullopt with a test failure otherwise.
   std::optional<Exposition> CleanScrape();
+
+  // Starts a real Prometheus in the namespace, scraping the daemon on
+  // 127.0.0.1:daemon_port every second, with its data in `dir`; sets *port
+  // to its HTTP port. Fails the test (fatally) if it cannot start it.
+  void StartPrometheus(const TempDir& dir, int daemon_port, uint16_t* port,
+                       std::shared_ptr<Child>* prometheus);
 
   // Fails the test if the mix's expectation may have expired.
   void ExpectMixStillValid() const;

@@ -14,15 +14,6 @@ namespace {
 
 constexpr uint16_t kDaemonPort = 9981;
 
-// A port nobody listens on in the current namespace, found by binding :0.
-uint16_t FreePort() {
-  std::string error;
-  const int fd = BoundSocket("127.0.0.1", 0, true, 0, &error);
-  const uint16_t port = fd >= 0 ? LocalPort(fd) : 0;
-  if (fd >= 0) close(fd);
-  return port;
-}
-
 // The values of an instant-vector query answer, in order.
 std::vector<std::string> ResultValues(const std::string& json) {
   std::vector<std::string> values;
@@ -41,30 +32,11 @@ TEST_F(MixTest, PrometheusQueriesTheExactCloseWaitCount) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon(options));
 
   TempDir dir;
-  const std::string config =
-      dir.Write("prometheus.yml",
-                "global:\n"
-                "  scrape_interval: 1s\n"
-                "  scrape_timeout: 1s\n"
-                "  evaluation_interval: 1s\n"
-                "scrape_configs:\n"
-                "  - job_name: sockwatch\n"
-                "    static_configs:\n"
-                "      - targets: ['127.0.0.1:" +
-                    std::to_string(kDaemonPort) + "']\n");
-  ASSERT_FALSE(config.empty());
-  const uint16_t port = FreePort();
-  ASSERT_NE(port, 0);
+  uint16_t port = 0;
+  std::shared_ptr<Child> prometheus;
+  ASSERT_NO_FATAL_FAILURE(
+      StartPrometheus(dir, kDaemonPort, &port, &prometheus));
   std::string error;
-  auto prometheus =
-      netns_->Spawn({{"prometheus", "--config.file=" + config,
-                      "--storage.tsdb.path=" + dir.File("data"),
-                      "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                      "--log.level=warn"},
-                     "",
-                     dir.path()},
-                    &error);
-  ASSERT_NE(prometheus, nullptr) << error;
 
   const int64_t want = mix_->ByState().at("close_wait");
   ASSERT_GT(want, 0);
