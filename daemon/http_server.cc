@@ -141,6 +141,13 @@ void HttpServer::RoutePost(const std::string& path, const std::string& name,
 
 Status HttpServer::Listen(const ListenAddress& address, const WebConfig& web) {
   address_ = address;
+  if (address.ipv6 && mg_check_feature(8) == 0) {
+    return Status::Error(
+        "cannot listen on [" + address.host +
+            "]: this civetweb (Debian's) is built without IPv6; use an IPv4 "
+            "address or \":port\" for all IPv4 addresses",
+        EAFNOSUPPORT);
+  }
   auth_ = std::make_unique<BasicAuth>(web.basic_auth_users);
   std::string port = std::to_string(address.port);
   std::string spec = address.host.empty() ? port
