@@ -2,8 +2,11 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 
@@ -68,6 +71,21 @@ void Append(spdlog::memory_buf_t& dest, const std::string& s) {
   dest.append(s.data(), s.data() + s.size());
 }
 
+// systemd sets JOURNAL_STREAM=<device>:<inode> of the stream it connected;
+// it only counts if stderr still is that stream (not, say, a file a parent
+// redirected us to while the variable was inherited).
+bool StderrIsJournal() {
+  const char* value = std::getenv("JOURNAL_STREAM");
+  unsigned long long dev = 0, ino = 0;
+  if (value == nullptr || std::sscanf(value, "%llu:%llu", &dev, &ino) != 2) {
+    return false;
+  }
+  struct stat st;
+  if (fstat(STDERR_FILENO, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == dev &&
+         static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
 }  // namespace
 
 bool ParseLogFormat(const std::string& name, LogFormat* out) {
@@ -110,9 +128,8 @@ void LogFormatter::format(const spdlog::details::log_msg& msg,
 
 void SetUpLogging(LogFormat format, const std::string& level) {
   auto logger = spdlog::stderr_logger_mt("sockwatch");
-  const char* journal = std::getenv("JOURNAL_STREAM");
-  logger->set_formatter(std::make_unique<LogFormatter>(
-      format, journal != nullptr && *journal != '\0'));
+  logger->set_formatter(
+      std::make_unique<LogFormatter>(format, StderrIsJournal()));
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
 }
