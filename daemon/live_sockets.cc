@@ -24,14 +24,8 @@ class MatchSink final : public ResettableSink {
       row.fd = owner->fd;
       row.shared = owner->shared;
     }
-    row.family = r.family;
+    CopyEndpoints(r, &row);
     row.state = r.state;
-    row.local_addr = r.local_addr;
-    row.remote_addr = r.remote_addr;
-    row.local_port = r.local_port;
-    row.remote_port = r.remote_port;
-    row.recv_queue = r.recv_queue;
-    row.send_queue = r.send_queue;
     if (!Matches(q_, row)) return;
     ++total;
     if (rows.size() < q_.limit) rows.push_back(row);

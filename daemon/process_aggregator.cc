@@ -122,14 +122,8 @@ void ProcessAggregator::OnSocket(const SocketRecord& r) {
   if (r.state != kCloseWait) return;
 
   CloseWaitSocket cw;
-  cw.local_addr = r.local_addr;
-  cw.remote_addr = r.remote_addr;
-  cw.local_port = r.local_port;
-  cw.remote_port = r.remote_port;
-  cw.family = r.family;
+  CopyEndpoints(r, &cw);
   cw.cookie = r.cookie;
-  cw.recv_queue = r.recv_queue;
-  cw.send_queue = r.send_queue;
   cw.entered = tracker_->Observe(
       r.cookie, r.has_tcp_info ? static_cast<int64_t>(r.last_ack_recv_ms) : -1);
   if (owner != nullptr) {

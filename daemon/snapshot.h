@@ -66,6 +66,19 @@ struct CloseWaitSocket {
   double entered = 0;  // Unix seconds the socket entered CLOSE_WAIT
 };
 
+// Copies the endpoints and queues that SocketRecord, CloseWaitSocket and
+// the per-socket view's rows have in common.
+template <typename From, typename To>
+void CopyEndpoints(const From& from, To* to) {
+  to->family = from.family;
+  to->local_addr = from.local_addr;
+  to->remote_addr = from.remote_addr;
+  to->local_port = from.local_port;
+  to->remote_port = from.remote_port;
+  to->recv_queue = from.recv_queue;
+  to->send_queue = from.send_queue;
+}
+
 // Upper bounds of the CLOSE_WAIT age histogram, seconds.
 inline constexpr std::array<double, 11> kAgeBuckets = {
     10, 30, 60, 300, 600, 1800, 3600, 7200, 21600, 43200, 86400};

@@ -158,14 +158,8 @@ std::string CloseWaitSocketsJson(const Snapshot& s, const SocketQuery& q) {
     row.paired = cw->paired;
     row.shared = cw->shared;
     row.fd = cw->fd;
-    row.family = cw->family;
+    CopyEndpoints(*cw, &row);
     row.state = kCloseWait;
-    row.local_addr = cw->local_addr;
-    row.remote_addr = cw->remote_addr;
-    row.local_port = cw->local_port;
-    row.remote_port = cw->remote_port;
-    row.recv_queue = cw->recv_queue;
-    row.send_queue = cw->send_queue;
     row.age_seconds = std::max(0.0, s.timestamp_seconds - cw->entered);
     if (!Matches(q, row)) continue;
     ++total;
