@@ -39,23 +39,31 @@ bool OwnerLess(const SocketOwner& a, const SocketOwner& b) {
 }
 
 // Collapses runs of the same inode in `owners` (sorted by OwnerLess) into
-// their first entry, marking it shared when more than one process holds it.
+// their first entry, marking it shared when more than one process holds it
+// and dup when more than one fd does.
 void CollapseOwners(std::vector<SocketOwner>* owners) {
   std::vector<SocketOwner>& v = *owners;
   size_t write = 0;
   size_t read = 0;
   while (read < v.size()) {
     const SocketOwner first = v[read];
+    const size_t start = read;
     bool shared = false;
     for (++read; read < v.size() && v[read].inode == first.inode; ++read) {
       shared |= v[read].process != first.process;
     }
     v[write] = first;
     v[write].shared = shared;
+    v[write].dup = read - start > 1;
     ++write;
   }
   v.resize(write);
 }
+
+// Keeps a process's fds by number only when its fd numbers are not too
+// sparse for a dense table.
+constexpr size_t kMaxSlotsPerFd = 4;
+constexpr size_t kMinSlots = 1024;
 
 }  // namespace
 
@@ -76,6 +84,12 @@ AttributionError ClassifyErrno(int err) {
   }
 }
 
+const SocketOwner* ProcessTable::Claim(uint32_t inode) {
+  auto* owner = const_cast<SocketOwner*>(Find(inode));
+  if (owner != nullptr) owner->seen = 1;
+  return owner;
+}
+
 const SocketOwner* ProcessTable::Find(uint32_t inode) const {
   if (inode == 0) return nullptr;
   auto it = std::lower_bound(
@@ -92,8 +106,12 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
   out->owners.clear();
   *stats = AttributionStats{};
   pids_.clear();
-  Status listed = fs_->ListPids([this](int pid) { pids_.push_back(pid); });
-  if (!listed.ok()) return listed;
+  Status listed = fs_->ListPids(
+      [this](int pid, uint64_t token) { pids_.emplace_back(pid, token); });
+  if (!listed.ok()) {
+    known_.clear();
+    return listed;
+  }
   // getdents order is not numeric; the owner of a shared socket is the
   // lowest pid, and process indices follow pid order.
   std::sort(pids_.begin(), pids_.end());
@@ -103,20 +121,27 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
   // Sized from the last scan so the table does not grow by doubling (which
   // would briefly need twice its size).
   owners.reserve(last_socket_fds_ + last_socket_fds_ / 8 + 1024);
-  for (int pid : pids_) {
+  auto known = known_.begin();  // both by pid: walked side by side
+  for (const auto& [pid, token] : pids_) {
     if (cancel_ != nullptr && cancel_->load()) {
+      known_.clear();
       return Status::Error("process scan cancelled", ECANCELED);
     }
+    while (known != known_.end() && known->pid < pid) ++known;
+    const std::vector<uint32_t>* remembered =
+        known != known_.end() && known->pid == pid && known->token == token
+            ? &known->inode_by_fd
+            : nullptr;
     const size_t first = owners.size();
     const auto index = static_cast<uint32_t>(out->processes.size());
-    uint32_t open_fds = 0;
-    uint32_t vanished_fds = 0;
+    FdScan scan;
     const int err = fs_->ScanFds(
-        pid,
+        pid, remembered,
         [&owners, index](int fd, uint32_t inode) {
-          if (inode != 0) owners.push_back({inode, index, fd, false});
+          if (inode != 0) owners.push_back(SocketOwner::Of(inode, index, fd));
         },
-        &open_fds, &vanished_fds);
+        &scan);
+    stats->links_read += scan.links_read;
     if (err != 0) {
       owners.resize(first);  // drop what a failed walk delivered
       const AttributionError e = ClassifyErrno(err);
@@ -126,14 +151,17 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
     }
     ++stats->processes_scanned;
     stats->errors[static_cast<size_t>(AttributionError::kVanished)] +=
-        vanished_fds;
+        scan.vanished_fds;
     if (owners.size() == first) continue;
     stats->socket_fds += owners.size() - first;
     ProcessInfo info;
     info.pid = pid;
-    info.open_fds = open_fds;
+    info.token = token;
+    info.open_fds = scan.open_fds;
     out->processes.push_back(std::move(info));
   }
+  known_.clear();
+  known_.shrink_to_fit();
 
   for (ProcessInfo& info : out->processes) {
     ReadMetadata(&info, stats);
@@ -144,6 +172,31 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
   std::sort(owners.begin(), owners.end(), OwnerLess);
   CollapseOwners(&owners);
   return Status::Ok();
+}
+
+void ProcScanner::Remember(const ProcessTable& table) {
+  known_.clear();
+  const size_t n = table.processes.size();
+  // Two passes over the owners: size each process's table, then fill it.
+  std::vector<uint32_t> kept(n, 0);
+  std::vector<int32_t> top(n, -1);
+  for (const SocketOwner& o : table.owners) {
+    if (!o.seen || o.dup) continue;
+    ++kept[o.process];
+    top[o.process] = std::max(top[o.process], o.fd);
+  }
+  std::vector<int32_t> slot(n, -1);  // process index -> index in known_
+  for (size_t i = 0; i < n; ++i) {
+    const auto slots = static_cast<size_t>(top[i]) + 1;
+    if (kept[i] == 0 || slots > kept[i] * kMaxSlotsPerFd + kMinSlots) continue;
+    slot[i] = static_cast<int32_t>(known_.size());
+    known_.push_back({table.processes[i].pid, table.processes[i].token,
+                      std::vector<uint32_t>(slots, 0)});
+  }
+  for (const SocketOwner& o : table.owners) {
+    if (!o.seen || o.dup || slot[o.process] < 0) continue;
+    known_[slot[o.process]].inode_by_fd[o.fd] = o.inode;
+  }
 }
 
 void ProcScanner::ReadMetadata(ProcessInfo* info, AttributionStats* stats) {

@@ -6,6 +6,17 @@
 // the process that owns it. sock_diag's idiag_inode is looked up in that
 // table with Find().
 //
+// Reading an fd's link is most of the cost (~2.5 us of kernel time per fd),
+// so the scanner remembers, between scans, the socket fds it can trust and
+// does not read them again: Remember() after a complete dump keeps each
+// socket that the dump found, that exactly one fd on the host held, by
+// (process, fd). If that fd is closed, its socket goes with it (nothing
+// else held it), leaves the dump, and the fd is read again at the next scan
+// but one; a socket that gains a second holder (fork, dup, SCM_RIGHTS) is
+// read again as soon as the scan sees the new holder. So an answer taken
+// from memory is wrong for at most one sample, and only in those races that
+// an uncached scan also loses (a socket opened between scan and dump).
+//
 // Races are normal: a process or an fd may vanish between being listed and
 // being read, and another user's processes may be unreadable without
 // CAP_SYS_PTRACE. Each such entry is skipped and counted in AttributionStats
@@ -37,15 +48,25 @@ struct ProcessInfo {
   uint32_t open_fds = 0;
   uint64_t max_fds = 0;  // soft "Max open files": 0 unknown, UINT64_MAX for
                          // "unlimited"
+  uint64_t token = 0;    // ProcFs::ListPids' token for this process
 };
 
 // 12 bytes: one per socket fd on the host, so a million of them matter.
 struct SocketOwner {
-  uint32_t inode = 0;
-  uint32_t process = 0;  // index into ProcessTable::processes
-  int32_t fd : 31;       // the owner's lowest fd for this inode
-  uint32_t shared : 1;   // held by more than one process (after fork): the
-                         // lowest pid is the owner
+  uint32_t inode;
+  uint32_t process : 24;  // index into ProcessTable::processes (pid_max is
+                          // at most 2^22)
+  uint32_t shared : 1;    // held by more than one process (after fork): the
+                          // lowest pid is the owner
+  uint32_t dup : 1;       // held by more than one fd, in any processes
+  uint32_t seen : 1;      // Claim()ed: the dump found this socket
+  uint32_t unused : 5;
+  int32_t fd;  // the owner's lowest fd for this inode
+
+  static SocketOwner Of(uint32_t inode, uint32_t process, int32_t fd,
+                        bool shared = false) {
+    return {inode, process, shared, 0, 0, 0, fd};
+  }
 };
 static_assert(sizeof(SocketOwner) == 12, "SocketOwner grew");
 
@@ -61,6 +82,7 @@ struct AttributionStats {
   uint64_t processes_scanned = 0;     // processes whose fd dir was read
   uint64_t unreadable_processes = 0;  // fd dir not readable (permission)
   uint64_t socket_fds = 0;            // socket fds seen, before dedup
+  uint64_t links_read = 0;            // fd links read (not remembered)
 
   void Count(AttributionError e) { ++errors[static_cast<size_t>(e)]; }
   uint64_t Of(AttributionError e) const {
@@ -74,6 +96,8 @@ struct ProcessTable {
 
   // Binary search; nullptr when no process holds `inode` (or it is 0).
   const SocketOwner* Find(uint32_t inode) const;
+  // Find() that also marks the owner seen, for ProcScanner::Remember().
+  const SocketOwner* Claim(uint32_t inode);
 };
 
 class ProcScanner {
@@ -92,17 +116,32 @@ class ProcScanner {
   // root cannot be listed: then returns that error and *out is empty.
   // Memory: 12 bytes per socket fd (the owner table is built in place) plus
   // per-process info; no per-fd strings.
+  // Uses, and then drops, what Remember() kept.
   Status Scan(ProcessTable* out, AttributionStats* stats);
 
+  // Keeps for the next Scan() the sockets of `table` (the last Scan()'s)
+  // that were Claim()ed and held by exactly one fd. Call it only after a
+  // complete dump: an unclaimed socket is one the dump did not find. Memory:
+  // 4 bytes per fd number below each process's highest kept fd.
+  void Remember(const ProcessTable& table);
+  // Drops what Remember() kept; the next Scan() reads every link.
+  void Forget() { known_.clear(); }
+
  private:
+  struct KnownProcess {
+    int pid = 0;
+    uint64_t token = 0;
+    std::vector<uint32_t> inode_by_fd;  // 0: read the link
+  };
+
   void ReadMetadata(ProcessInfo* info, AttributionStats* stats);
 
   ProcFs* fs_;
-  std::vector<int> pids_;  // scratch, reused between scans
-  std::string file_;       // scratch, reused between reads
-  size_t last_socket_fds_ = 0;
-  const std::atomic<bool>* cancel_ =
-      nullptr;  // socket fds seen by the previous scan
+  std::vector<std::pair<int, uint64_t>> pids_;  // scratch: (pid, token)
+  std::string file_;                            // scratch, reused
+  size_t last_socket_fds_ = 0;       // socket fds seen by the previous scan
+  std::vector<KnownProcess> known_;  // by pid
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 // Pure parsers, exposed for tests.

@@ -27,8 +27,9 @@ constexpr size_t kDirentReclenOffset = 16;
 constexpr size_t kDirentNameOffset = 19;
 
 // Reads the entries of the open directory `dir_fd` with getdents64 into
-// `buffer` and calls fn(name, c_name) for each: `name` without, `c_name` with
-// its NUL terminator (for *at() calls); fn returns false to stop early.
+// `buffer` and calls fn(name, c_name, ino) for each: `name` without, `c_name`
+// with its NUL terminator (for *at() calls), `ino` the entry's d_ino; fn
+// returns false to stop early.
 // Returns 0 or an errno; EOVERFLOW when the directory has more than
 // `max_entries` entries.
 template <typename Fn>
@@ -54,8 +55,10 @@ int ForEachEntry(int dir_fd, std::vector<uint64_t>* buffer,
       if (reclen <= kDirentNameOffset || off + reclen > n) return EIO;
       if (++seen > max_entries) return EOVERFLOW;
       const char* name = buf + off + kDirentNameOffset;
+      uint64_t ino = 0;
+      std::memcpy(&ino, buf + off, sizeof(ino));
       if (!fn(std::string_view(name, strnlen(name, reclen - kDirentNameOffset)),
-              name)) {
+              name, ino)) {
         return 0;
       }
       off += reclen;
@@ -119,7 +122,8 @@ int RealProcFs::RootFd() {
   return root_fd_;
 }
 
-Status RealProcFs::ListPids(const std::function<void(int pid)>& fn) {
+Status RealProcFs::ListPids(
+    const std::function<void(int pid, uint64_t token)>& fn) {
   const int root = RootFd();
   if (root < 0) {
     return Status::Error("cannot open " + root_ + ": " + std::strerror(-root),
@@ -130,14 +134,15 @@ Status RealProcFs::ListPids(const std::function<void(int pid)>& fn) {
     return Status::Error("cannot rewind " + root_ + ": " + std::strerror(err),
                          err);
   }
-  const int err = ForEachEntry(root, &pid_dents_, kMaxRootEntries,
-                               [&fn](std::string_view name, const char*) {
-                                 int pid = 0;
-                                 if (ParseDecimal(name, &pid) && pid > 0) {
-                                   fn(pid);
-                                 }
-                                 return true;
-                               });
+  const int err =
+      ForEachEntry(root, &pid_dents_, kMaxRootEntries,
+                   [&fn](std::string_view name, const char*, uint64_t ino) {
+                     int pid = 0;
+                     if (ParseDecimal(name, &pid) && pid > 0) {
+                       fn(pid, ino);
+                     }
+                     return true;
+                   });
   if (err != 0) {
     return Status::Error("cannot list " + root_ + ": " + std::strerror(err),
                          err);
@@ -145,11 +150,10 @@ Status RealProcFs::ListPids(const std::function<void(int pid)>& fn) {
   return Status::Ok();
 }
 
-int RealProcFs::ScanFds(int pid,
+int RealProcFs::ScanFds(int pid, const std::vector<uint32_t>* known,
                         const std::function<void(int fd, uint32_t inode)>& fn,
-                        uint32_t* open_fds, uint32_t* vanished_fds) {
-  *open_fds = 0;
-  *vanished_fds = 0;
+                        FdScan* scan) {
+  *scan = FdScan{};
   const int root = RootFd();
   if (root < 0) return -root;
   char path[32];
@@ -159,13 +163,20 @@ int RealProcFs::ScanFds(int pid,
 
   uint32_t listed = 0;
   uint32_t vanished = 0;
+  uint32_t cached = 0;
   int link_error = 0;
   int err = ForEachEntry(
       dir, &fd_dents_, kMaxFdEntries,
-      [&](std::string_view name, const char* c_name) {
+      [&](std::string_view name, const char* c_name, uint64_t) {
         int fd = 0;
         if (!ParseDecimal(name, &fd)) return true;  // "." and ".."
         ++listed;
+        if (known != nullptr && static_cast<size_t>(fd) < known->size() &&
+            (*known)[fd] != 0) {
+          ++cached;
+          fn(fd, (*known)[fd]);
+          return true;
+        }
         // "socket:[4294967295]" is 19 bytes: anything that fills this buffer
         // is some other kind of target.
         char target[64];
@@ -188,8 +199,9 @@ int RealProcFs::ScanFds(int pid,
   close(dir);
   if (err == 0) err = link_error;
   if (err != 0) return err;
-  *open_fds = listed - vanished;
-  *vanished_fds = vanished;
+  scan->open_fds = listed - vanished;
+  scan->vanished_fds = vanished;
+  scan->links_read = listed - cached;
   return 0;
 }
 

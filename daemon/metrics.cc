@@ -215,6 +215,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
         {{"reason", std::string(AttributionErrorName(
                         static_cast<AttributionError>(i)))}});
   }
+  fd_links_read_ =
+      &prometheus::BuildCounter()
+           .Name("sockwatch_attribution_fd_links_read_total")
+           .Help(
+               "/proc/<pid>/fd links read to attribute sockets; sockets "
+               "found in the previous sample by the same fd are not read "
+               "again.")
+           .Register(*registry_)
+           .Add({});
   notifications_ = &prometheus::BuildCounter()
                         .Name("sockwatch_notifications_total")
                         .Help("POSTs of alerts to Alertmanagers, by result.")
@@ -258,6 +267,7 @@ void Metrics::ObserveSample(double seconds, const CollectStats& stats) {
 }
 
 void Metrics::ObserveAttribution(const AttributionStats& stats) {
+  fd_links_read_->Increment(static_cast<double>(stats.links_read));
   for (size_t i = 0; i < stats.errors.size(); ++i) {
     if (stats.errors[i] == 0) continue;
     attribution_errors_

@@ -54,6 +54,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* sample_errors_;
   prometheus::Family<prometheus::Counter>* http_requests_;
   prometheus::Family<prometheus::Counter>* attribution_errors_;
+  prometheus::Counter* fd_links_read_;
   prometheus::Family<prometheus::Counter>* notifications_;
   prometheus::Counter* notifications_dropped_;
   prometheus::Gauge* reload_ok_;

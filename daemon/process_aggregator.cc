@@ -47,7 +47,7 @@ uint64_t ProcessAggregator::EndpointsKey(uint8_t family,
   return h;
 }
 
-ProcessAggregator::ProcessAggregator(const ProcessTable* table,
+ProcessAggregator::ProcessAggregator(ProcessTable* table,
                                      CgroupResolver* cgroups,
                                      CloseWaitTracker* tracker, double now,
                                      size_t expected_close_wait,
@@ -107,7 +107,7 @@ int ProcessAggregator::KeyOfUnknown(uint64_t cgroup_id) {
 
 void ProcessAggregator::OnSocket(const SocketRecord& r) {
   if (r.state < 1 || r.state > kMaxState) return;
-  const SocketOwner* owner = table_->Find(r.inode);
+  const SocketOwner* owner = table_->Claim(r.inode);
   int key = owner ? KeyOfProcess(owner->process) : KeyOfUnknown(r.cgroup_id);
   ProcessSeries& series = keys_[key].series;
   ++series.sockets[r.state];

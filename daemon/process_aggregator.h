@@ -32,7 +32,7 @@ class ProcessAggregator final : public ResettableSink {
   // `expected_close_wait` and `expected_fin_wait2` (the last sample's
   // counts) size the per-socket vectors up front, so they do not grow by
   // doubling, which would briefly need twice the memory.
-  ProcessAggregator(const ProcessTable* table, CgroupResolver* cgroups,
+  ProcessAggregator(ProcessTable* table, CgroupResolver* cgroups,
                     CloseWaitTracker* tracker, double now,
                     size_t expected_close_wait = 0,
                     size_t expected_fin_wait2 = 0);
@@ -67,7 +67,7 @@ class ProcessAggregator final : public ResettableSink {
   int KeyOfUnknown(uint64_t cgroup_id);
   void PairUp();
 
-  const ProcessTable* table_;
+  ProcessTable* table_;  // Claim()s the sockets the dump finds
   CgroupResolver* cgroups_;
   CloseWaitTracker* tracker_;
   double now_;

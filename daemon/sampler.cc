@@ -121,6 +121,12 @@ Status Sampler::SampleOnce() {
           .count();
   metrics_->ObserveSample(seconds, stats);
 
+  // Only a complete dump says which sockets are still there.
+  if (status.ok() && options.attribution) {
+    scanner_.Remember(table);
+  } else {
+    scanner_.Forget();
+  }
   if (!status.ok() && stopping_) return status;  // shutting down
   if (!status.ok()) {
     transport_.reset();  // open a fresh one next time

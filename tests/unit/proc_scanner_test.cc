@@ -153,23 +153,34 @@ class FakeProcFs : public ProcFs {
     int scan_error = 0;
     int error_after_sockets = 0;  // ScanFds fails after delivering sockets
     std::vector<std::pair<int, uint32_t>> sockets;
+    uint64_t token = 1;
     uint32_t open_fds = 0;
     uint32_t vanished_fds = 0;
     std::map<std::string, std::pair<int, std::string>> files;  // and links
   };
 
-  Status ListPids(const std::function<void(int pid)>& fn) override {
+  Status ListPids(
+      const std::function<void(int pid, uint64_t token)>& fn) override {
     if (list_error != 0) return Status::Error("cannot list", list_error);
-    for (const auto& [pid, proc] : order) fn(pid);
+    for (const auto& [pid, proc] : order) fn(pid, proc.token);
     return Status::Ok();
   }
-  int ScanFds(int pid, const std::function<void(int fd, uint32_t inode)>& fn,
-              uint32_t* open_fds, uint32_t* vanished_fds) override {
+  // Serves a socket from `known` where it has one, as RealProcFs does.
+  int ScanFds(int pid, const std::vector<uint32_t>* known,
+              const std::function<void(int fd, uint32_t inode)>& fn,
+              FdScan* scan) override {
     const Proc& p = Get(pid);
-    *open_fds = p.open_fds;
-    *vanished_fds = p.vanished_fds;
+    scan->open_fds = p.open_fds;
+    scan->vanished_fds = p.vanished_fds;
+    scan->links_read = 0;
     if (p.scan_error != 0) return p.scan_error;
-    for (const auto& [fd, inode] : p.sockets) fn(fd, inode);
+    for (const auto& [fd, inode] : p.sockets) {
+      const bool remembered = known != nullptr &&
+                              static_cast<size_t>(fd) < known->size() &&
+                              (*known)[fd] != 0;
+      if (!remembered) ++scan->links_read;
+      fn(fd, remembered ? (*known)[fd] : inode);
+    }
     return p.error_after_sockets;
   }
   int ReadFile(int pid, const char* name, std::string* out) override {
@@ -278,6 +289,78 @@ TEST(ProcScannerFake, RacesAndErrorsAreCountedAndSkipped) {
   EXPECT_EQ(table.Find(600)->process, 1u);
   EXPECT_EQ(table.Find(800)->process, 2u);
   EXPECT_EQ(table.Find(700), nullptr);  // from the failed walk: dropped
+}
+
+// Remember() keeps only sockets the dump claimed that one fd held, and only
+// for the same process (token); the next scan takes them without reading.
+TEST(ProcScannerFake, RemembersClaimedSingleFdSockets) {
+  FakeProcFs fake;
+  fake.order.push_back({12, Healthy({{3, 500}, {4, 501}, {5, 502}})});
+  fake.order.push_back({13, Healthy({{3, 600}, {7, 502}})});  // 502: shared
+  fake.order.push_back({14, Healthy({{3, 700}, {4, 700}})});  // 700: dup
+  FakeProcFs::Proc sparse = Healthy({{100000, 800}});
+  fake.order.push_back({15, sparse});
+  fake.order.push_back({16, Healthy({{3, 900}})});
+
+  ProcScanner scanner(&fake);
+  ProcessTable table;
+  AttributionStats stats;
+  ASSERT_TRUE(scanner.Scan(&table, &stats).ok());
+  EXPECT_EQ(stats.links_read, 9u);
+  // The dump finds all but 501.
+  for (uint32_t inode : {500u, 502u, 600u, 700u, 800u, 900u}) {
+    ASSERT_NE(table.Claim(inode), nullptr) << inode;
+  }
+  scanner.Remember(table);
+
+  // Every fd now points elsewhere; pid 16 is a new process with the old pid.
+  for (auto& [pid, proc] : fake.order) {
+    for (auto& socket : proc.sockets) socket.second += 10000;
+  }
+  fake.order.back().second.token = 2;
+  ASSERT_TRUE(scanner.Scan(&table, &stats).ok());
+  // Remembered, so not read: 500 (pid 12 fd 3) and 600 (pid 13 fd 3).
+  EXPECT_EQ(stats.links_read, 7u);
+  EXPECT_EQ(table.Find(500)->process, 0u);
+  EXPECT_EQ(table.Find(600)->process, 1u);
+  for (uint32_t inode : {10501u, 10502u, 10700u, 10800u, 10900u}) {
+    EXPECT_NE(table.Find(inode), nullptr) << inode;
+  }
+  for (uint32_t inode : {501u, 502u, 700u, 800u, 900u, 10500u, 10600u}) {
+    EXPECT_EQ(table.Find(inode), nullptr) << inode;
+  }
+
+  // Without a new Remember() everything is read again.
+  ASSERT_TRUE(scanner.Scan(&table, &stats).ok());
+  EXPECT_EQ(stats.links_read, 9u);
+  EXPECT_NE(table.Find(10500), nullptr);
+}
+
+// A socket that gains a second holder after it was remembered is read again
+// one scan later, so the shared answer is right from then on.
+TEST(ProcScannerFake, ForkedSocketIsReadAgain) {
+  FakeProcFs fake;
+  fake.order.push_back({20, Healthy({{3, 500}})});
+  ProcScanner scanner(&fake);
+  ProcessTable table;
+  AttributionStats stats;
+  ASSERT_TRUE(scanner.Scan(&table, &stats).ok());
+  ASSERT_NE(table.Claim(500), nullptr);
+  scanner.Remember(table);
+
+  // pid 20 forks 21, then replaces its fd 3 with another socket.
+  fake.order.push_back({21, Healthy({{3, 500}})});
+  fake.order.front().second.sockets = {{3, 555}};
+  ASSERT_TRUE(scanner.Scan(&table, &stats).ok());
+  EXPECT_EQ(stats.links_read, 1u);       // 21's fd only
+  EXPECT_TRUE(table.Find(500)->shared);  // the stale answer, one sample
+  ASSERT_NE(table.Claim(500), nullptr);
+  scanner.Remember(table);
+  ASSERT_TRUE(scanner.Scan(&table, &stats).ok());
+  EXPECT_EQ(stats.links_read, 2u);
+  EXPECT_EQ(table.Find(500)->process, 1u);  // pid 21 alone
+  EXPECT_FALSE(table.Find(500)->shared);
+  EXPECT_EQ(table.Find(555)->process, 0u);
 }
 
 TEST(ProcScannerFake, UnlistableRootFailsTheScan) {

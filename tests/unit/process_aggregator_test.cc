@@ -24,11 +24,10 @@ ProcessTable Table() {
                  Proc(101, "nginx", "nginx.service", 900, 1024),
                  Proc(200, "redis", "redis.service", 10, 4096),
                  Proc(300, "client", "-", 5, 1024)};
-  t.owners = {{10, 0, 3, false},
-              {11, 1, 4, true},
-              {12, 1, 5, false},
-              {20, 2, 6, false},
-              {30, 3, 7, false}};
+  t.owners = {SocketOwner::Of(10, 0, 3, false), SocketOwner::Of(11, 1, 4, true),
+              SocketOwner::Of(12, 1, 5, false),
+              SocketOwner::Of(20, 2, 6, false),
+              SocketOwner::Of(30, 3, 7, false)};
   return t;
 }
 
@@ -123,8 +122,8 @@ TEST(ProcessAggregator, TopNFoldsIntoOtherAndSumsHold) {
   for (int i = 0; i < 5; ++i) {
     table.processes.push_back(
         Proc(10 + i, ("p" + std::to_string(i)).c_str(), "-", 1, 10));
-    table.owners.push_back(
-        {static_cast<uint32_t>(100 + i), static_cast<uint32_t>(i), 3, false});
+    table.owners.push_back(SocketOwner::Of(static_cast<uint32_t>(100 + i),
+                                           static_cast<uint32_t>(i), 3));
   }
   ProcessAggregator agg(&table, nullptr, &tracker, 0);
   uint64_t total = 0;

@@ -62,12 +62,14 @@ TEST(ProcFsFixture, ListsOnlyNumericEntries) {
   t.Link("42", "self");
   RealProcFs procfs(t.root());
   std::vector<int> pids;
-  ASSERT_TRUE(procfs.ListPids([&](int pid) { pids.push_back(pid); }).ok());
+  ASSERT_TRUE(
+      procfs.ListPids([&](int pid, uint64_t) { pids.push_back(pid); }).ok());
   std::sort(pids.begin(), pids.end());
   EXPECT_EQ(pids, (std::vector<int>{1, 42, 1000}));
   // The root fd is reused: a second listing starts from the beginning.
   pids.clear();
-  ASSERT_TRUE(procfs.ListPids([&](int pid) { pids.push_back(pid); }).ok());
+  ASSERT_TRUE(
+      procfs.ListPids([&](int pid, uint64_t) { pids.push_back(pid); }).ok());
   EXPECT_EQ(pids.size(), 3u);
 }
 
@@ -81,15 +83,37 @@ TEST(ProcFsFixture, ScansSocketFdsOnly) {
   t.Link("anon_inode:[eventfd]", "7/fd/11");
   RealProcFs procfs(t.root());
   std::map<int, uint32_t> sockets;
-  uint32_t open_fds = 99;
-  uint32_t vanished = 99;
+  FdScan scan;
   ASSERT_EQ(procfs.ScanFds(
-                7, [&](int fd, uint32_t inode) { sockets[fd] = inode; },
-                &open_fds, &vanished),
+                7, nullptr,
+                [&](int fd, uint32_t inode) { sockets[fd] = inode; }, &scan),
             0);
   EXPECT_EQ(sockets, (std::map<int, uint32_t>{{3, 123}, {10, 456}}));
-  EXPECT_EQ(open_fds, 5u);
-  EXPECT_EQ(vanished, 0u);
+  EXPECT_EQ(scan.open_fds, 5u);
+  EXPECT_EQ(scan.vanished_fds, 0u);
+}
+
+// Remembered fds are reported without reading their links; fds no longer
+// listed are not reported however they were remembered.
+TEST(ProcFsFixture, RemembersKnownFds) {
+  TempTree t;
+  t.Dir("7/fd");
+  t.Link("socket:[123]", "7/fd/3");
+  t.Link("socket:[456]", "7/fd/4");
+  t.Link("/dev/null", "7/fd/5");
+  RealProcFs procfs(t.root());
+  // fd 3 is trusted as 999 (not what its link says), fd 4 is not known, fd 6
+  // is known but closed.
+  const std::vector<uint32_t> known = {0, 0, 0, 999, 0, 0, 777};
+  std::map<int, uint32_t> sockets;
+  FdScan scan;
+  ASSERT_EQ(procfs.ScanFds(
+                7, &known, [&](int fd, uint32_t inode) { sockets[fd] = inode; },
+                &scan),
+            0);
+  EXPECT_EQ(sockets, (std::map<int, uint32_t>{{3, 999}, {4, 456}}));
+  EXPECT_EQ(scan.open_fds, 3u);
+  EXPECT_EQ(scan.links_read, 2u);  // fds 4 and 5
 }
 
 TEST(ProcFsFixture, ErrorsAreErrnoValues) {
@@ -98,11 +122,10 @@ TEST(ProcFsFixture, ErrorsAreErrnoValues) {
   t.Link("/usr/bin/nginx (deleted)", "8/exe");
   t.File("8/comm", "nginx\n");
   RealProcFs procfs(t.root());
-  uint32_t open_fds = 0;
-  uint32_t vanished = 0;
+  FdScan scan;
   auto ignore = [](int, uint32_t) {};
-  EXPECT_EQ(procfs.ScanFds(8, ignore, &open_fds, &vanished), ENOENT);
-  EXPECT_EQ(procfs.ScanFds(9, ignore, &open_fds, &vanished), ENOENT);
+  EXPECT_EQ(procfs.ScanFds(8, nullptr, ignore, &scan), ENOENT);
+  EXPECT_EQ(procfs.ScanFds(9, nullptr, ignore, &scan), ENOENT);
   std::string out = "stale";
   EXPECT_EQ(procfs.ReadFile(8, "limits", &out), ENOENT);
   EXPECT_EQ(out, "");
@@ -116,11 +139,11 @@ TEST(ProcFsFixture, ErrorsAreErrnoValues) {
   // errno, it does not report a partial table as complete.
   t.Dir("9/fd/5");
   t.Link("socket:[1]", "9/fd/3");
-  EXPECT_EQ(procfs.ScanFds(9, ignore, &open_fds, &vanished), EINVAL);
-  EXPECT_EQ(open_fds, 0u);
+  EXPECT_EQ(procfs.ScanFds(9, nullptr, ignore, &scan), EINVAL);
+  EXPECT_EQ(scan.open_fds, 0u);
 
   RealProcFs missing(t.root() + "/nope");
-  Status status = missing.ListPids([](int) {});
+  Status status = missing.ListPids([](int, uint64_t) {});
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(status.err(), ENOENT);
   EXPECT_EQ(missing.ReadFile(8, "comm", &out), ENOENT);
@@ -147,20 +170,19 @@ TEST(ProcFsFixture, ManyFdsSpanSeveralGetdentsCalls) {
   RealProcFs procfs(t.root());
   uint64_t sum = 0;
   uint32_t count = 0;
-  uint32_t open_fds = 0;
-  uint32_t vanished = 0;
+  FdScan scan;
   ASSERT_EQ(procfs.ScanFds(
-                3,
+                3, nullptr,
                 [&](int fd, uint32_t inode) {
                   EXPECT_EQ(inode, static_cast<uint32_t>(fd) + 1);
                   sum += inode;
                   ++count;
                 },
-                &open_fds, &vanished),
+                &scan),
             0);
   EXPECT_EQ(count, static_cast<uint32_t>(kFds));
   EXPECT_EQ(sum, uint64_t{kFds} * (kFds + 1) / 2);
-  EXPECT_EQ(open_fds, static_cast<uint32_t>(kFds));
+  EXPECT_EQ(scan.open_fds, static_cast<uint32_t>(kFds));
 }
 
 TEST(ProcFsReal, FindsOwnSockets) {
@@ -177,17 +199,18 @@ TEST(ProcFsReal, FindsOwnSockets) {
   RealProcFs procfs;
   bool listed_self = false;
   ASSERT_TRUE(
-      procfs.ListPids([&](int pid) { listed_self |= pid == getpid(); }).ok());
+      procfs
+          .ListPids([&](int pid, uint64_t) { listed_self |= pid == getpid(); })
+          .ok());
   EXPECT_TRUE(listed_self);
   std::map<int, uint32_t> got;
-  uint32_t open_fds = 0;
-  uint32_t vanished = 0;
+  FdScan scan;
   ASSERT_EQ(procfs.ScanFds(
-                getpid(), [&](int fd, uint32_t inode) { got[fd] = inode; },
-                &open_fds, &vanished),
+                getpid(), nullptr,
+                [&](int fd, uint32_t inode) { got[fd] = inode; }, &scan),
             0);
   for (const auto& [fd, inode] : want) EXPECT_EQ(got[fd], inode) << fd;
-  EXPECT_GE(open_fds, 3u);
+  EXPECT_GE(scan.open_fds, 3u);
   std::string comm;
   EXPECT_EQ(procfs.ReadFile(getpid(), "comm", &comm), 0);
   EXPECT_FALSE(comm.empty());
