@@ -5,10 +5,12 @@
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace sockwatch {
 namespace {
@@ -23,7 +25,13 @@ Status Errno(const char* what) {
 }  // namespace
 
 std::unique_ptr<MnlTransport> MnlTransport::Open(Status* status) {
+  return Open(status, SocketFactory());
+}
+
+std::unique_ptr<MnlTransport> MnlTransport::Open(Status* status,
+                                                 SocketFactory factory) {
   std::unique_ptr<MnlTransport> transport(new MnlTransport());
+  transport->factory_ = std::move(factory);
   *status = transport->Reset();
   if (!status->ok()) return nullptr;
   return transport;
@@ -33,10 +41,35 @@ MnlTransport::~MnlTransport() {
   if (socket_ != nullptr) mnl_socket_close(socket_);
 }
 
+Status MnlTransport::OpenSocket() {
+  if (!factory_) {
+    socket_ = mnl_socket_open(NETLINK_SOCK_DIAG);
+    if (socket_ == nullptr) return Errno("netlink socket(NETLINK_SOCK_DIAG)");
+    return Status::Ok();
+  }
+  int err = 0;
+  const int fd = factory_(&err);
+  if (fd < 0) {
+    if (err == 0) err = EIO;
+    return Status::Error(
+        std::string("netlink socket(NETLINK_SOCK_DIAG) from factory: ") +
+            std::strerror(err),
+        err);
+  }
+  socket_ = mnl_socket_fdopen(fd);
+  if (socket_ == nullptr) {
+    Status status = Errno("netlink mnl_socket_fdopen");
+    close(fd);
+    return status;
+  }
+  return Status::Ok();
+}
+
 Status MnlTransport::Reset() {
   if (socket_ != nullptr) mnl_socket_close(socket_);
-  socket_ = mnl_socket_open(NETLINK_SOCK_DIAG);
-  if (socket_ == nullptr) return Errno("netlink socket(NETLINK_SOCK_DIAG)");
+  socket_ = nullptr;
+  Status opened = OpenSocket();
+  if (!opened.ok()) return opened;
   if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) {
     Status status = Errno("netlink bind");
     mnl_socket_close(socket_);

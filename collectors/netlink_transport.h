@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "daemon/status.h"
@@ -44,10 +45,24 @@ class NetlinkTransport {
 
 // libmnl socket on NETLINK_SOCK_DIAG. Receives time out after 5 s so a
 // stalled kernel reply can never hang the sampler.
+//
+// By default the socket is opened in the caller's network namespace. With a
+// socket factory, the factory makes each socket (the first one and one per
+// Reset()) and the transport binds it: that is how a transport samples
+// another namespace (see netns_socket.h), since a socket stays in the
+// namespace it was created in.
 class MnlTransport final : public NetlinkTransport {
  public:
+  // Returns an unbound NETLINK_SOCK_DIAG socket the transport then owns, or
+  // -1 with *error set to an errno.
+  using SocketFactory = std::function<int(int* error)>;
+
   // Opens and binds the socket; nullptr and `status` set on failure.
   static std::unique_ptr<MnlTransport> Open(Status* status);
+  // The same with sockets from `factory`; status->err() is the factory's
+  // errno when it failed.
+  static std::unique_ptr<MnlTransport> Open(Status* status,
+                                            SocketFactory factory);
   ~MnlTransport() override;
   MnlTransport(const MnlTransport&) = delete;
   MnlTransport& operator=(const MnlTransport&) = delete;
@@ -61,6 +76,10 @@ class MnlTransport final : public NetlinkTransport {
  private:
   MnlTransport() = default;
 
+  // Opens socket_ from factory_, or in the current namespace without one.
+  Status OpenSocket();
+
+  SocketFactory factory_;  // empty: mnl_socket_open()
   mnl_socket* socket_ = nullptr;
   int receive_buffer_ = 1 << 20;
 };
