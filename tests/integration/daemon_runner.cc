@@ -56,7 +56,9 @@ std::unique_ptr<Daemon> Daemon::Start(Netns* netns,
             std::string(kHost) + ":" + std::to_string(options.port), &argv);
   }
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
-  daemon->child_ = netns->Spawn({argv, "", daemon->dir_.path()}, error);
+  const SpawnOptions spawn{argv, "", daemon->dir_.path()};
+  daemon->child_ = netns != nullptr ? netns->Spawn(spawn, error)
+                                    : Child::Spawn(spawn, error);
   if (!daemon->child_) return nullptr;
   return daemon;
 }

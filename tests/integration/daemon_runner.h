@@ -48,7 +48,8 @@ struct DaemonOptions {
 
 class Daemon {
  public:
-  // Spawns the daemon in `netns`. nullptr and *error on failure.
+  // Spawns the daemon in `netns`, or in the calling thread's own namespace
+  // when `netns` is null. nullptr and *error on failure.
   static std::unique_ptr<Daemon> Start(Netns* netns,
                                        const DaemonOptions& options,
                                        std::string* error);
