@@ -16,11 +16,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,12 +30,11 @@
 #include "metrics_view.h"
 #include "mix_fixture.h"
 #include "netns.h"
+#include "netns_expect.h"
 
 namespace sockwatch::it {
 namespace {
 
-constexpr char kNetnsSockets[] = "sockwatch_netns_tcp_sockets";
-constexpr char kNetnsSampled[] = "sockwatch_netns_sampled";
 // Samples (1 s apart) allowed for the daemon to show a change.
 constexpr int kSamples = 8;
 
@@ -50,85 +46,6 @@ std::string NetnsConfig(const std::string& extra = "") {
          "processes:\n"
          "  top_n: 10000\n" +
          extra;
-}
-
-int64_t CountOf(const StateCounts& counts, const std::string& state) {
-  auto it = counts.find(state);
-  return it == counts.end() ? 0 : it->second;
-}
-
-// "" when the scrape shows `held` under `label` exactly (per state, and per
-// holder process), else what differs.
-std::string Mismatch(const Exposition& scrape, const std::string& label,
-                     const HeldNetns& held) {
-  std::ostringstream out;
-  const StateCounts want = held.Expected();
-  for (const char* state : kStates) {
-    const double got =
-        scrape.Value(kNetnsSockets, {{"netns", label}, {"state", state}})
-            .value_or(0);
-    if (got != CountOf(want, state)) {
-      out << " " << kNetnsSockets << "{netns=" << label << ",state=" << state
-          << "}=" << got << " want " << CountOf(want, state) << ";";
-    }
-  }
-  for (const auto& [process, states] : held.ExpectedByProcess()) {
-    for (const char* state : kStates) {
-      const double got = scrape.Sum(
-          kProcessSockets,
-          {{"netns", label}, {"process", process}, {"state", state}});
-      if (got != CountOf(states, state)) {
-        out << " " << kProcessSockets << "{netns=" << label
-            << ",process=" << process << ",state=" << state << "}=" << got
-            << " want " << CountOf(states, state) << ";";
-      }
-    }
-  }
-  return out.str();
-}
-
-// "" when no series carries `label` any more.
-std::string Leftover(const Exposition& scrape, const std::string& label) {
-  const size_t n = scrape.Select(kNetnsSockets, {{"netns", label}}).size() +
-                   scrape.Select(kProcessSockets, {{"netns", label}}).size();
-  return n == 0 ? "" : " " + std::to_string(n) + " series of " + label + ";";
-}
-
-// "" when the per-namespace series add up to the host-wide ones, state by
-// state, in this scrape.
-std::string SumMismatch(const Exposition& scrape) {
-  std::ostringstream out;
-  for (const char* state : kStates) {
-    const double namespaces = scrape.Sum(kNetnsSockets, {{"state", state}});
-    const double total =
-        scrape.Value(kSocketsMetric, {{"state", state}}).value_or(0);
-    if (namespaces != total) {
-      out << " sum(" << kNetnsSockets << "{state=" << state
-          << "})=" << namespaces << " but " << kSocketsMetric << "=" << total
-          << ";";
-    }
-  }
-  return out.str();
-}
-
-// The mount point of the cgroup v2 hierarchy, "" when there is none.
-std::string Cgroup2Mount() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string device, dir, type;
-  std::string rest;
-  for (int i = 0; i < 10000 && mounts >> device >> dir >> type; ++i) {
-    std::getline(mounts, rest);
-    if (type == "cgroup2") return dir;
-  }
-  return "";
-}
-
-std::string RandomHex(size_t digits) {
-  static std::mt19937_64 random(std::random_device{}());
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < digits; ++i) out += kHex[random() % 16];
-  return out;
 }
 
 class NetnsAllTest : public ::testing::Test {
@@ -279,11 +196,12 @@ TEST_F(NetnsAllTest, SamplesLabelsAndForgetsEveryNamespace) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon(NetnsConfig()));
 
   auto scrape = ScrapeUntilRight([&](const Exposition& s) {
-    return Mismatch(s, label_a, *named) + Mismatch(s, label_b, *held_b) +
-           Mismatch(s, label_c, *held_c);
+    return NetnsMismatch(s, label_a, *named) +
+           NetnsMismatch(s, label_b, *held_b) +
+           NetnsMismatch(s, label_c, *held_c);
   });
   ASSERT_TRUE(scrape);
-  EXPECT_EQ(SumMismatch(*scrape), "");
+  EXPECT_EQ(NetnsSumMismatch(*scrape), "");
   EXPECT_GE(scrape->Value(kNetnsSampled).value_or(0), 4)
       << "host + 3 namespaces at least";
   // The daemon's own listener is in the host namespace.
@@ -307,11 +225,12 @@ TEST_F(NetnsAllTest, SamplesLabelsAndForgetsEveryNamespace) {
   ASSERT_NO_FATAL_FAILURE(Hold({"nse", {3, 1, 2, 7501}, false, ""}, &held_e));
   const std::string label_e = held_e->DefaultLabel();
   scrape = ScrapeUntilRight([&](const Exposition& s) {
-    return Leftover(s, label_a) + Leftover(s, label_b) +
-           Mismatch(s, label_c, *held_c) + Mismatch(s, label_e, *held_e);
+    return NetnsLeftover(s, label_a) + NetnsLeftover(s, label_b) +
+           NetnsMismatch(s, label_c, *held_c) +
+           NetnsMismatch(s, label_e, *held_e);
   });
   ASSERT_TRUE(scrape);
-  EXPECT_EQ(SumMismatch(*scrape), "");
+  EXPECT_EQ(NetnsSumMismatch(*scrape), "");
   EXPECT_EQ(CloseWaitRows("nse-srv", label_e), 2);
   EXPECT_EQ(CloseWaitRows("nsb-srv", label_b), 0);
   // One socket per namespace sampled: those of A and B were closed (an
@@ -335,7 +254,8 @@ TEST_F(NetnsAllTest, RuleByNetnsAndProcessFiresOnlyWhereTheLeakIs) {
                               "    by: [netns, process]\n"
                               "    count_above: 2\n")));
   ASSERT_TRUE(ScrapeUntilRight([&](const Exposition& s) {
-    return Mismatch(s, leaky_label, *leaky) + Mismatch(s, calm_label, *calm);
+    return NetnsMismatch(s, leaky_label, *leaky) +
+           NetnsMismatch(s, calm_label, *calm);
   }));
 
   std::vector<ListedAlert> alerts;
@@ -399,12 +319,12 @@ TEST_F(NetnsAllTest, ContainerNamespacesAreNamedByTheirCgroup) {
   const std::string docker_label = "docker:" + id.substr(0, 12);
   const std::string pod_label = "pod:" + uid;
   auto scrape = ScrapeUntilRight([&](const Exposition& s) {
-    return Mismatch(s, docker_label, *in_docker) +
-           Mismatch(s, pod_label, *in_pod);
+    return NetnsMismatch(s, docker_label, *in_docker) +
+           NetnsMismatch(s, pod_label, *in_pod);
   });
   ASSERT_TRUE(scrape);
-  EXPECT_EQ(Leftover(*scrape, in_docker->DefaultLabel()), "");
-  EXPECT_EQ(Leftover(*scrape, in_pod->DefaultLabel()), "");
+  EXPECT_EQ(NetnsLeftover(*scrape, in_docker->DefaultLabel()), "");
+  EXPECT_EQ(NetnsLeftover(*scrape, in_pod->DefaultLabel()), "");
   EXPECT_EQ(CloseWaitRows("nsp-srv", pod_label), 2);
 }
 
