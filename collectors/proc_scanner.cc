@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "collectors/netns_socket.h"
+
 namespace sockwatch {
 namespace {
 
@@ -104,6 +106,8 @@ ProcScanner::ProcScanner(ProcFs* fs) : fs_(fs) {}
 Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
   out->processes.clear();
   out->owners.clear();
+  out->netns.clear();
+  netns_index_.clear();
   *stats = AttributionStats{};
   pids_.clear();
   Status listed = fs_->ListPids(
@@ -127,6 +131,8 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
       known_.clear();
       return Status::Error("process scan cancelled", ECANCELED);
     }
+    if (discover_netns_) NoteNetns(pid, out);
+    if (!scan_fds_) continue;
     while (known != known_.end() && known->pid < pid) ++known;
     const std::vector<uint32_t>* remembered =
         known != known_.end() && known->pid == pid && known->token == token
@@ -172,6 +178,16 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
   std::sort(owners.begin(), owners.end(), OwnerLess);
   CollapseOwners(&owners);
   return Status::Ok();
+}
+
+void ProcScanner::NoteNetns(int pid, ProcessTable* out) {
+  if (fs_->ReadLink(pid, "ns/net", &file_) != 0) return;  // gone or hidden
+  const std::optional<uint64_t> inode = ParseNetnsLink(file_);
+  if (!inode) return;
+  auto [it, added] = netns_index_.emplace(*inode, out->netns.size());
+  if (added) out->netns.push_back({*inode, {}});
+  std::vector<int>& pids = out->netns[it->second].pids;
+  if (pids.size() < kMaxNetnsPids) pids.push_back(pid);
 }
 
 void ProcScanner::Remember(const ProcessTable& table) {

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "collectors/procfs.h"
@@ -90,9 +91,17 @@ struct AttributionStats {
   }
 };
 
+// The processes found in one network namespace.
+struct NetnsProcesses {
+  uint64_t inode = 0;     // of /proc/<pid>/ns/net
+  std::vector<int> pids;  // the lowest ones, ascending, at most kMaxNetnsPids
+};
+inline constexpr size_t kMaxNetnsPids = 8;
+
 struct ProcessTable {
   std::vector<ProcessInfo> processes;  // holders of >= 1 socket fd, by pid
   std::vector<SocketOwner> owners;     // sorted by inode, one per inode
+  std::vector<NetnsProcesses> netns;   // when discovering namespaces
 
   // Binary search; nullptr when no process holds `inode` (or it is 0).
   const SocketOwner* Find(uint32_t inode) const;
@@ -105,6 +114,10 @@ class ProcScanner {
   explicit ProcScanner(ProcFs* fs);  // does not own fs
   // Scan() returns ECANCELED as soon as *cancel is true (shutdown).
   void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  // Whether Scan() walks fd tables (attribution; on by default) and notes
+  // each process's network namespace (one readlink per process; off).
+  void set_scan_fds(bool on) { scan_fds_ = on; }
+  void set_discover_netns(bool on) { discover_netns_ = on; }
   ProcScanner(const ProcScanner&) = delete;
   ProcScanner& operator=(const ProcScanner&) = delete;
 
@@ -135,12 +148,16 @@ class ProcScanner {
   };
 
   void ReadMetadata(ProcessInfo* info, AttributionStats* stats);
+  void NoteNetns(int pid, ProcessTable* out);
 
   ProcFs* fs_;
   std::vector<std::pair<int, uint64_t>> pids_;  // scratch: (pid, token)
   std::string file_;                            // scratch, reused
   size_t last_socket_fds_ = 0;       // socket fds seen by the previous scan
   std::vector<KnownProcess> known_;  // by pid
+  bool scan_fds_ = true;
+  bool discover_netns_ = false;
+  std::unordered_map<uint64_t, size_t> netns_index_;  // scratch
   const std::atomic<bool>* cancel_ = nullptr;
 };
 

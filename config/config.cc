@@ -33,6 +33,8 @@ class Loader {
           [this](auto& n, auto& k) { TopN(n, k, &c_->process_top_n); }},
          {"attribution",
           [this](auto& n, auto& k) { c_->attribution = w_.Bool(n, k); }},
+         {"namespaces", [this](auto& n, auto& k) { Namespaces(n, k); }},
+         {"netns", [this](auto& n, auto& k) { TopN(n, k, &c_->netns_top_n); }},
          {"paths", [this](auto& n, auto& k) { Paths(n, k); }},
          {"rules",
           [&](auto& n, auto&) {
@@ -47,7 +49,8 @@ class Loader {
     if (w_.ok() && has_rules) {
       ParseRules(w_, rules, "rules", &c_->rules);
       c_->rules_configured = true;
-      CheckRules(w_, c_->rules, c_->interval, c_->attribution);
+      CheckRules(w_, c_->rules, c_->interval, c_->attribution,
+                 c_->namespaces_all);
     } else if (!has_rules) {
       // The built-in rules are per process: without attribution there are
       // none to apply.
@@ -93,6 +96,16 @@ class Loader {
                c_->log_format = w_.String(n, k);
                if (w_.ok()) w_.Check(n, k, CheckLogFormat(c_->log_format));
              }}});
+  }
+
+  void Namespaces(const YAML::Node& node, const std::string& key) {
+    const std::string value = w_.String(node, key);
+    if (!w_.ok()) return;
+    if (value == "all" || value == "host") {
+      c_->namespaces_all = value == "all";
+    } else {
+      w_.Fail(node, key, "expected \"host\" or \"all\", got \"" + value + "\"");
+    }
   }
 
   void TopN(const YAML::Node& node, const std::string& key, size_t* field) {

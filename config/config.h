@@ -30,6 +30,10 @@ struct Config {
   size_t port_top_n = 50;
   bool attribution = true;  // map sockets to processes through /proc
   size_t process_top_n = 30;
+  // Sample every network namespace on the host (containers), not only the
+  // daemon's own: `namespaces: all` (needs CAP_SYS_ADMIN). Default `host`.
+  bool namespaces_all = false;
+  size_t netns_top_n = 20;
   std::string procfs = "/proc";
   std::string cgroupfs = "/sys/fs/cgroup";
   // Alerting rules; DefaultRules() unless the file has a `rules:` key.

@@ -8,7 +8,8 @@
 namespace sockwatch {
 namespace {
 
-constexpr const char* kGroupLabels[] = {"process", "unit", "port", "direction"};
+constexpr const char* kGroupLabels[] = {"process", "unit", "port", "direction",
+                                        "netns"};
 
 bool IsGroupLabel(const std::string& s) {
   return std::find(std::begin(kGroupLabels), std::end(kGroupLabels), s) !=
@@ -133,6 +134,9 @@ Rule ParseRule(YamlWalker& w, const YAML::Node& node, const std::string& key) {
   if (process && r.ByPort()) {
     w.Fail(node, key + ".by",
            "cannot mix process/unit with port/direction in one rule");
+  } else if (r.ByNetns() && r.ByPort()) {
+    w.Fail(node, key + ".by",
+           "cannot mix netns with port/direction in one rule");
   } else if (!r.count_above && !r.growth_above && !r.oldest_above &&
              !r.fd_usage_above) {
     w.Fail(node, key,
@@ -158,6 +162,10 @@ bool Rule::ByProcess() const {
   return std::count(by.begin(), by.end(), "process") +
              std::count(by.begin(), by.end(), "unit") >
          0;
+}
+
+bool Rule::ByNetns() const {
+  return std::find(by.begin(), by.end(), "netns") != by.end();
 }
 
 bool Rule::ByPort() const {
@@ -211,7 +219,8 @@ void ParseAlerting(YamlWalker& w, const YAML::Node& node,
 }
 
 void CheckRules(YamlWalker& w, const std::vector<Rule>& rules,
-                std::chrono::milliseconds interval, bool attribution) {
+                std::chrono::milliseconds interval, bool attribution,
+                bool namespaces_all) {
   for (const Rule& r : rules) {
     if (r.growth_above && r.window < interval) {
       w.FailAt(r.mark, r.key + ".window",
@@ -222,6 +231,8 @@ void CheckRules(YamlWalker& w, const std::vector<Rule>& rules,
       w.FailAt(r.mark, r.key,
                "needs process attribution, which is switched off "
                "(attribution: false)");
+    } else if (!namespaces_all && r.ByNetns()) {
+      w.FailAt(r.mark, r.key, "grouping by netns needs namespaces: all");
     }
   }
 }

@@ -50,6 +50,7 @@ struct Rule {
 
   bool ByProcess() const;  // grouped by process and/or unit
   bool ByPort() const;     // grouped by port and/or direction
+  bool ByNetns() const;    // grouped by network namespace
 
   // Where the rule was read, for errors found after the whole file is read.
   YAML::Mark mark;
@@ -69,9 +70,11 @@ void ParseRules(YamlWalker& w, const YAML::Node& node, const std::string& key,
 void ParseAlerting(YamlWalker& w, const YAML::Node& node,
                    const std::string& key, AlertingConfig* alerting);
 // Checks what depends on other settings: windows against the sample
-// interval, conditions that need attribution.
+// interval, conditions that need attribution, netns groups that need
+// `namespaces: all`.
 void CheckRules(YamlWalker& w, const std::vector<Rule>& rules,
-                std::chrono::milliseconds interval, bool attribution);
+                std::chrono::milliseconds interval, bool attribution,
+                bool namespaces_all);
 
 // The rules used when the config has no `rules:` key (see the README). The
 // growth window is 15 minutes or two sample intervals, whichever is longer,

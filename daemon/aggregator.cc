@@ -13,12 +13,21 @@ void Aggregator::Reset() {
   send_bytes_ = {};
   listening_.reset();
   ports_.clear();
+  per_ns_.assign(1, StateCounts{});
+  ns_ = 0;
+}
+
+void Aggregator::BeginNamespace(size_t index) {
+  ns_ = index;
+  if (per_ns_.size() <= index) per_ns_.resize(index + 1);
+  listening_.reset();
 }
 
 void Aggregator::OnSocket(const SocketRecord& r) {
   if (r.state < 1 || r.state > kMaxState) return;
   ++sockets_;
   ++states_[r.state];
+  ++per_ns_[ns_][r.state];
   if (r.state == kListen) {
     listening_.set(r.local_port);
   } else {

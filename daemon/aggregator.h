@@ -12,6 +12,7 @@
 #include <bitset>
 #include <cstddef>
 #include <unordered_map>
+#include <vector>
 
 #include "collectors/sock_diag_collector.h"
 #include "daemon/snapshot.h"
@@ -22,6 +23,12 @@ class Aggregator final : public ResettableSink {
  public:
   void Reset() override;
   void OnSocket(const SocketRecord& record) override;
+  // The sockets that follow are network namespace `index` (0, 1, ...): its
+  // own LISTEN ports classify them, and they are also counted per
+  // namespace. Without a call everything is namespace 0.
+  void BeginNamespace(size_t index);
+  // Socket counts by state of each namespace, by index.
+  const std::vector<StateCounts>& per_namespace() const { return per_ns_; }
 
   // Fills the counting part of `out`: totals, queues, and the port view with
   // the top `port_top_n` (direction, port) pairs by socket count and the
@@ -39,6 +46,8 @@ class Aggregator final : public ResettableSink {
   StateCounts send_bytes_{};
   std::bitset<65536> listening_;
   std::unordered_map<uint32_t, StateCounts> ports_;
+  std::vector<StateCounts> per_ns_ = std::vector<StateCounts>(1);
+  size_t ns_ = 0;
 };
 
 }  // namespace sockwatch

@@ -98,6 +98,8 @@ void CopySamplingConfig(const Config& config, Sampler::Options* options) {
   options->port_top_n = config.port_top_n;
   options->attribution = config.attribution;
   options->process_top_n = config.process_top_n;
+  options->namespaces_all = config.namespaces_all;
+  options->netns_top_n = config.netns_top_n;
   options->procfs = config.procfs;
   options->cgroupfs = config.cgroupfs;
 }
@@ -141,7 +143,8 @@ int RunDaemon(const Config& config, const Flags& flags,
   SnapshotStore store;
   Metrics metrics;
   HttpServer http(&metrics);
-  LiveSockets live(factory, config.procfs, config.attribution);
+  LiveSockets live(factory, config.procfs, config.attribution,
+                   config.namespaces_all);
   AddRoutes(http, config, &store, &metrics, &live);
   std::atomic<Reloader*> reloader{nullptr};
   if (flags.enable_lifecycle) {

@@ -20,9 +20,10 @@ namespace sockwatch {
 
 class LiveSockets {
  public:
-  // `attribution` false leaves every socket's process unknown.
+  // `attribution` false leaves every socket's process unknown;
+  // `namespaces_all` also dumps every other network namespace.
   LiveSockets(Sampler::TransportFactory factory, std::string procfs,
-              bool attribution);
+              bool attribution, bool namespaces_all);
 
   // Fills `json` with the sockets now in q.state. Error when the kernel
   // cannot be read.
@@ -32,6 +33,7 @@ class LiveSockets {
   Sampler::TransportFactory factory_;
   std::string procfs_;
   bool attribution_;
+  bool namespaces_all_;
   std::mutex mu_;
 };
 

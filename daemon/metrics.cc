@@ -60,6 +60,7 @@ void AddProcessFamilies(const Snapshot& s, std::vector<MetricFamily>& out) {
   for (const ProcessSeries& row : s.processes) {
     std::vector<ClientMetric::Label> who = {{"process", row.process},
                                             {"unit", row.unit}};
+    if (s.netns_all) who.insert(who.begin(), {"netns", row.netns});
     for (TcpState state : kExportedStates) {
       auto labels = who;
       labels.push_back({"state", std::string(StateName(state))});
@@ -101,6 +102,40 @@ void AddProcessFamilies(const Snapshot& s, std::vector<MetricFamily>& out) {
        {&sockets, &oldest, &recv, &open_fds, &max_fds, &ages, &unreadable}) {
     out.push_back(std::move(*f));
   }
+}
+
+void AddNetnsFamilies(const Snapshot& s, MetricFamily& folded,
+                      std::vector<MetricFamily>& out) {
+  auto sockets = Family(
+      "sockwatch_netns_tcp_sockets",
+      "TCP sockets by network namespace (its /run/netns name, container or "
+      "pod, or inode:<n>; the daemon's own is \"host\"); top N, the rest in "
+      "netns=\"other\". sockwatch_tcp_sockets is their sum.",
+      MetricType::Gauge);
+  uint64_t other = 0;
+  for (const NetnsSeries& row : s.netns) {
+    for (TcpState state : kExportedStates) {
+      AddGauge(sockets,
+               {{"netns", row.netns}, {"state", std::string(StateName(state))}},
+               row.sockets[state]);
+    }
+    if (row.netns == "other") other = 1;
+  }
+  const uint64_t shown = s.netns.size() - other;
+  AddGauge(folded, {{"view", "netns"}},
+           s.netns_labels.size() > shown ? s.netns_labels.size() - shown : 0);
+  auto sampled = Family("sockwatch_netns_sampled",
+                        "Network namespaces sampled in the latest sample.",
+                        MetricType::Gauge);
+  AddGauge(sampled, {}, s.netns_labels.size());
+  auto unreadable = Family(
+      "sockwatch_netns_unreadable",
+      "Network namespaces found but not entered (needs CAP_SYS_ADMIN): their "
+      "sockets are not counted.",
+      MetricType::Gauge);
+  AddGauge(unreadable, {}, s.netns_unreadable);
+  for (auto* f : {&sockets, &sampled, &unreadable})
+    out.push_back(std::move(*f));
 }
 
 }  // namespace
@@ -158,6 +193,7 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& s) {
     AddGauge(folded, {{"view", "process"}}, s.processes_folded);
     AddProcessFamilies(s, out);
   }
+  if (s.netns_all) AddNetnsFamilies(s, folded, out);
   out.push_back(std::move(folded));
   auto alerts = Family("sockwatch_alerts",
                        "Alerts pending or firing: 1 per alert, labelled with "
@@ -214,6 +250,17 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     attribution_errors_->Add(
         {{"reason", std::string(AttributionErrorName(
                         static_cast<AttributionError>(i)))}});
+  }
+  netns_errors_ =
+      &prometheus::BuildCounter()
+           .Name("sockwatch_netns_errors_total")
+           .Help(
+               "Network namespaces that could not be entered or dumped, by "
+               "reason (vanished: gone before we got in).")
+           .Register(*registry_);
+  for (size_t i = 0; i < static_cast<size_t>(NetnsError::kCount); ++i) {
+    netns_errors_->Add(
+        {{"reason", std::string(NetnsErrorName(static_cast<NetnsError>(i)))}});
   }
   fd_links_read_ =
       &prometheus::BuildCounter()
@@ -275,6 +322,22 @@ void Metrics::ObserveAttribution(const AttributionStats& stats) {
                               static_cast<AttributionError>(i)))}})
         .Increment(static_cast<double>(stats.errors[i]));
   }
+}
+
+void Metrics::ObserveNetnsErrors(const NetnsErrors& errors) {
+  for (size_t i = 0; i < errors.counts.size(); ++i) {
+    if (errors.counts[i] == 0) continue;
+    netns_errors_
+        ->Add({{"reason",
+                std::string(NetnsErrorName(static_cast<NetnsError>(i)))}})
+        .Increment(static_cast<double>(errors.counts[i]));
+  }
+}
+
+void Metrics::CountNetnsError(NetnsError e) {
+  NetnsErrors errors;
+  errors.counts[static_cast<size_t>(e)] = 1;
+  ObserveNetnsErrors(errors);
 }
 
 void Metrics::ObserveReload(bool ok, double unix_seconds) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "collectors/netns_registry.h"
 #include "collectors/proc_scanner.h"
 #include "collectors/sock_diag_collector.h"
 #include "daemon/snapshot.h"
@@ -37,6 +38,8 @@ class Metrics {
   void ObserveSample(double seconds, const CollectStats& stats);
   // Counts what one /proc scan could not read.
   void ObserveAttribution(const AttributionStats& stats);
+  void ObserveNetnsErrors(const NetnsErrors& errors);
+  void CountNetnsError(NetnsError e);
   // Counts one POST to an Alertmanager, and alerts dropped unsent.
   void CountNotification(bool ok);
   void CountNotificationDrop();
@@ -55,6 +58,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* http_requests_;
   prometheus::Family<prometheus::Counter>* attribution_errors_;
   prometheus::Counter* fd_links_read_;
+  prometheus::Family<prometheus::Counter>* netns_errors_;
   prometheus::Family<prometheus::Counter>* notifications_;
   prometheus::Counter* notifications_dropped_;
   prometheus::Gauge* reload_ok_;

@@ -25,7 +25,7 @@ void Fold(const ProcessSeries& from, ProcessSeries& into) {
 
 }  // namespace
 
-uint64_t ProcessAggregator::EndpointsKey(uint8_t family,
+uint64_t ProcessAggregator::EndpointsKey(uint16_t netns, uint8_t family,
                                          const std::array<uint8_t, 16>& local,
                                          uint16_t local_port,
                                          const std::array<uint8_t, 16>& remote,
@@ -37,6 +37,8 @@ uint64_t ProcessAggregator::EndpointsKey(uint8_t family,
     h ^= byte;
     h *= 1099511628211ULL;
   };
+  mix(netns >> 8);
+  mix(netns & 0xff);
   mix(family);
   for (uint8_t b : local) mix(b);
   mix(local_port >> 8);
@@ -68,14 +70,26 @@ void ProcessAggregator::Reset() {
   tracker_->BeginSample(now_);
 }
 
+void ProcessAggregator::BeginNamespace(uint16_t index,
+                                       const std::string& label) {
+  netns_ = index;
+  netns_label_ = label;
+  // Process and cgroup keys name rows of the namespace they were made in.
+  process_key_.assign(table_->processes.size(), -1);
+  cgroup_key_.clear();
+}
+
 int ProcessAggregator::KeyOf(const std::string& process,
                              const std::string& unit) {
-  std::string name = process;
+  std::string name = netns_label_;
+  name.push_back('\0');
+  name += process;
   name.push_back('\0');
   name += unit;
   auto [it, added] = key_index_.emplace(name, static_cast<int>(keys_.size()));
   if (added) {
     Key key;
+    key.series.netns = netns_label_;
     key.series.process = process;
     key.series.unit = unit;
     keys_.push_back(std::move(key));
@@ -114,16 +128,17 @@ void ProcessAggregator::OnSocket(const SocketRecord& r) {
   ++series.total;
 
   if (r.state == kFinWait2) {
-    fin_wait2_.push_back({EndpointsKey(r.family, r.local_addr, r.local_port,
-                                       r.remote_addr, r.remote_port),
-                          owner ? static_cast<int32_t>(owner->process) : -1});
+    fin_wait2_.push_back(
+        {EndpointsKey(netns_, r.family, r.local_addr, r.local_port,
+                      r.remote_addr, r.remote_port),
+         owner ? static_cast<int32_t>(owner->process) : -1});
     return;
   }
   if (r.state != kCloseWait) return;
 
   CloseWaitSocket cw;
   CopyEndpoints(r, &cw);
-  cw.cookie = r.cookie;
+  cw.netns = netns_;
   cw.entered = tracker_->Observe(
       r.cookie, r.has_tcp_info ? static_cast<int64_t>(r.last_ack_recv_ms) : -1);
   if (owner != nullptr) {
@@ -158,8 +173,9 @@ void ProcessAggregator::PairUp() {
             [](const Peer& a, const Peer& b) { return a.key < b.key; });
   for (CloseWaitSocket& cw : close_wait_) {
     // The other end of this connection sees our endpoints swapped.
-    uint64_t mirror = EndpointsKey(cw.family, cw.remote_addr, cw.remote_port,
-                                   cw.local_addr, cw.local_port);
+    uint64_t mirror =
+        EndpointsKey(cw.netns, cw.family, cw.remote_addr, cw.remote_port,
+                     cw.local_addr, cw.local_port);
     auto it =
         std::lower_bound(fin_wait2_.begin(), fin_wait2_.end(), mirror,
                          [](const Peer& p, uint64_t k) { return p.key < k; });
@@ -198,7 +214,8 @@ void ProcessAggregator::Finish(size_t top_n, Snapshot* out) {
   }
   auto larger = [](const ProcessSeries& a, const ProcessSeries& b) {
     if (a.total != b.total) return a.total > b.total;
-    return std::tie(a.process, a.unit) < std::tie(b.process, b.unit);
+    return std::tie(a.process, a.unit, a.netns) <
+           std::tie(b.process, b.unit, b.netns);
   };
   std::sort(known.begin(), known.end(), larger);
   std::sort(unknown.begin(), unknown.end(), larger);
@@ -206,6 +223,7 @@ void ProcessAggregator::Finish(size_t top_n, Snapshot* out) {
   ProcessSeries other;
   other.process = kOther;
   other.unit = kNoUnit;
+  if (!netns_label_.empty()) other.netns = kOther;
   for (size_t i = keep; i < known.size(); ++i) Fold(known[i], other);
   out->processes_folded = known.size() - keep;
   // Rules see every row; the exported view stops at top_n.

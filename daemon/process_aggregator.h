@@ -39,6 +39,10 @@ class ProcessAggregator final : public ResettableSink {
 
   void Reset() override;
   void OnSocket(const SocketRecord& record) override;
+  // The sockets that follow are network namespace `index`, labelled
+  // `label` (`namespaces: all`; without it everything is one namespace and
+  // the rows carry no label). Keys and FIN_WAIT2 pairs are per namespace.
+  void BeginNamespace(uint16_t index, const std::string& label);
 
   // Fills the per-process part of `out`: the top `top_n` (name, unit) rows
   // by socket count, then "unknown" and "other"; the CLOSE_WAIT sockets and
@@ -56,7 +60,7 @@ class ProcessAggregator final : public ResettableSink {
     uint64_t key;
     int32_t owner;
   };
-  static uint64_t EndpointsKey(uint8_t family,
+  static uint64_t EndpointsKey(uint16_t netns, uint8_t family,
                                const std::array<uint8_t, 16>& local,
                                uint16_t local_port,
                                const std::array<uint8_t, 16>& remote,
@@ -71,6 +75,8 @@ class ProcessAggregator final : public ResettableSink {
   CgroupResolver* cgroups_;
   CloseWaitTracker* tracker_;
   double now_;
+  uint16_t netns_ = 0;
+  std::string netns_label_;
 
   std::vector<Key> keys_;
   std::unordered_map<std::string, int> key_index_;  // "name\0unit"

@@ -47,8 +47,7 @@ Status Reloader::Reload() {
     }
   }
   spdlog::set_level(spdlog::level::from_str(next.log_level));
-  parts_.sampler->Retune(next.interval, next.port_top_n, next.process_top_n,
-                         next.attribution);
+  parts_.sampler->Retune(next);
   parts_.engine->SetRules(next.rules);
   parts_.notifier->SetConfig(next.alerting);
   spdlog::info("configuration reloaded: {} rules, {} Alertmanagers",

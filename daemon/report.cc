@@ -22,6 +22,7 @@ const char* DirectionName(Direction d) {
 // CLOSE_WAIT sockets of one process (owner -1: no process found).
 struct Holder {
   int32_t owner = -1;
+  uint16_t netns = 0;
   uint64_t sockets = 0;
   uint64_t recv_bytes = 0;
   double oldest_entered = 0;
@@ -42,11 +43,19 @@ std::string ProcessName(const Snapshot& s, int32_t owner) {
   return owner < 0 ? "unknown" : s.processes_info[owner].comm;
 }
 
+// The namespace label of a CLOSE_WAIT socket or holder; "" with
+// `namespaces: host`.
+std::string NetnsOf(const Snapshot& s, uint16_t index) {
+  return s.netns_all && index < s.netns_labels.size() ? s.netns_labels[index]
+                                                      : "";
+}
+
 std::vector<Holder> Holders(const Snapshot& s, size_t top) {
-  std::map<int32_t, Holder> by_owner;
+  std::map<std::pair<uint16_t, int32_t>, Holder> by_owner;
   for (const CloseWaitSocket& cw : s.close_wait) {
-    Holder& h = by_owner[cw.owner];
+    Holder& h = by_owner[{cw.netns, cw.owner}];
     h.owner = cw.owner;
+    h.netns = cw.netns;
     ++h.sockets;
     h.recv_bytes += cw.recv_queue;
     if (h.oldest_entered == 0 || cw.entered < h.oldest_entered) {
@@ -108,23 +117,36 @@ std::vector<const ProcessSeries*> InState(const Snapshot& s, TcpState state,
   return rows;
 }
 
+// A fixed-width table cell for the namespace; nothing with `namespaces:
+// host`.
+std::string NetnsCell(const Snapshot& s, const std::string& text) {
+  return s.netns_all ? fmt::format("{:<24} ", text) : "";
+}
+
+// ,"netns":"<label>" with `namespaces: all`.
+std::string NetnsField(const Snapshot& s, const std::string& label) {
+  return s.netns_all ? ",\"netns\":" + JsonString(label) : "";
+}
+
 std::string ByProcessTable(const Snapshot& s, const ReportOptions& o) {
   if (!s.attribution) return "(process attribution is switched off)\n\n";
   std::string out;
   if (o.state != kCloseWait) {
     out += fmt::format("{} sockets by process\n", StateName(o.state));
-    out += fmt::format("  {:<16} {:<28} {:>8}\n", "PROCESS", "UNIT", "SOCKETS");
+    out += fmt::format("  {}{:<16} {:<28} {:>8}\n", NetnsCell(s, "NETNS"),
+                       "PROCESS", "UNIT", "SOCKETS");
     for (const ProcessSeries* row : InState(s, o.state, o.top)) {
-      out += fmt::format("  {:<16} {:<28} {:>8}\n", row->process, row->unit,
-                         row->sockets[o.state]);
+      out += fmt::format("  {}{:<16} {:<28} {:>8}\n", NetnsCell(s, row->netns),
+                         row->process, row->unit, row->sockets[o.state]);
     }
     return out + "\n";
   }
   out += fmt::format("CLOSE_WAIT sockets by process ({} in all)\n",
                      s.close_wait.size());
-  out += fmt::format("  {:<16} {:>7} {:<24} {:>7} {:>8} {:>14}  {}  {}\n",
-                     "PROCESS", "PID", "UNIT", "SOCKETS", "OLDEST", "FDS/LIMIT",
-                     "TOP REMOTE PEERS", "CLOSED FIRST BY");
+  out +=
+      fmt::format("  {}{:<16} {:>7} {:<24} {:>7} {:>8} {:>14}  {}  {}\n",
+                  NetnsCell(s, "NETNS"), "PROCESS", "PID", "UNIT", "SOCKETS",
+                  "OLDEST", "FDS/LIMIT", "TOP REMOTE PEERS", "CLOSED FIRST BY");
   for (const Holder& h : Holders(s, o.top)) {
     std::string pid = "-", unit = "-", fds = "-";
     if (h.owner >= 0) {
@@ -133,11 +155,11 @@ std::string ByProcessTable(const Snapshot& s, const ReportOptions& o) {
       unit = p.unit;
       fds = FdsText(p);
     }
-    out +=
-        fmt::format("  {:<16} {:>7} {:<24} {:>7} {:>8} {:>14}  {}  {}\n",
-                    ProcessName(s, h.owner), pid, unit, h.sockets,
-                    HumanDuration(s.timestamp_seconds - h.oldest_entered), fds,
-                    Joined(Top(h.peers, 3)), Joined(Top(h.closed_by, 2)));
+    out += fmt::format(
+        "  {}{:<16} {:>7} {:<24} {:>7} {:>8} {:>14}  {}  {}\n",
+        NetnsCell(s, NetnsOf(s, h.netns)), ProcessName(s, h.owner), pid, unit,
+        h.sockets, HumanDuration(s.timestamp_seconds - h.oldest_entered), fds,
+        Joined(Top(h.peers, 3)), Joined(Top(h.closed_by, 2)));
   }
   return out + "\n";
 }
@@ -147,9 +169,9 @@ std::string ByProcessJson(const Snapshot& s, const ReportOptions& o) {
   if (o.state != kCloseWait) {
     for (const ProcessSeries* row : InState(s, o.state, o.top)) {
       if (out.size() > 1) out += ",";
-      out += fmt::format("{{\"process\":{},\"unit\":{},\"sockets\":{}}}",
+      out += fmt::format("{{\"process\":{},\"unit\":{},\"sockets\":{}{}}}",
                          JsonString(row->process), JsonString(row->unit),
-                         row->sockets[o.state]);
+                         row->sockets[o.state], NetnsField(s, row->netns));
     }
     return out + "]";
   }
@@ -168,9 +190,10 @@ std::string ByProcessJson(const Snapshot& s, const ReportOptions& o) {
       out += "\"pid\":null,\"process\":\"unknown\",";
     }
     out += fmt::format(
-        "\"sockets\":{},\"oldest_seconds\":{:.0f},\"recv_queue_bytes\":{},"
+        "\"sockets\":{},\"oldest_seconds\":{:.0f},\"recv_queue_bytes\":{}{},"
         "\"peers\":[",
-        h.sockets, s.timestamp_seconds - h.oldest_entered, h.recv_bytes);
+        h.sockets, s.timestamp_seconds - h.oldest_entered, h.recv_bytes,
+        NetnsField(s, NetnsOf(s, h.netns)));
     bool first = true;
     for (const auto& [peer, n] : Top(h.peers, 3)) {
       out += fmt::format("{}{{\"remote\":{},\"sockets\":{}}}", first ? "" : ",",
@@ -202,6 +225,17 @@ std::string ReportTable(const Snapshot& s, const ReportOptions& o) {
                        s.send_queue_bytes[state]);
   }
   out += fmt::format("  {:<15} {:>10}\n", "total", s.sockets_sampled);
+  if (s.netns_all) {
+    out += fmt::format("\nNetwork namespaces ({} sampled)\n",
+                       s.netns_labels.size());
+    out += fmt::format("  {:<24} {:>10} {:>12} {:>12}\n", "NETNS", "SOCKETS",
+                       "ESTABLISHED", "CLOSE_WAIT");
+    for (const NetnsSeries& row : s.netns) {
+      out +=
+          fmt::format("  {:<24} {:>10} {:>12} {:>12}\n", row.netns, row.total,
+                      row.sockets[kEstablished], row.sockets[kCloseWait]);
+    }
+  }
   out += "\nService ports (in: local listening port, out: remote port)\n";
   out += fmt::format("  {:<4} {:<6} {:>10} {:>12} {:>12}\n", "DIR", "PORT",
                      "SOCKETS", "ESTABLISHED", "CLOSE_WAIT");
@@ -218,6 +252,15 @@ std::string ReportJson(const Snapshot& s, const ReportOptions& o) {
                                 StateName(o.state), s.sockets_sampled);
   if (s.attribution) out += ",\"processes\":" + ByProcessJson(s, o);
   out += ",\"sockets\":" + StatesJson(s.sockets);
+  if (s.netns_all) {
+    out += ",\"namespaces\":[";
+    for (size_t i = 0; i < s.netns.size(); ++i) {
+      out += fmt::format("{}{{\"netns\":{},\"total\":{},\"sockets\":{}}}",
+                         i > 0 ? "," : "", JsonString(s.netns[i].netns),
+                         s.netns[i].total, StatesJson(s.netns[i].sockets));
+    }
+    out += "]";
+  }
   out += ",\"recv_queue_bytes\":" + StatesJson(s.recv_queue_bytes);
   out += ",\"send_queue_bytes\":" + StatesJson(s.send_queue_bytes);
   out += ",\"ports\":[";

@@ -55,7 +55,9 @@ std::vector<Group> RuleGroups(const Rule& rule, const Snapshot& s) {
     for (const ProcessSeries& row : s.all_processes) {
       std::map<std::string, std::string> labels;
       for (const std::string& by : rule.by) {
-        labels[by] = by == "process" ? row.process : row.unit;
+        labels[by] = by == "process" ? row.process
+                     : by == "unit"  ? row.unit
+                                     : row.netns;
       }
       double oldest =
           row.oldest_close_wait_entered > 0 && rule.state == kCloseWait
@@ -63,6 +65,18 @@ std::vector<Group> RuleGroups(const Rule& rule, const Snapshot& s) {
               : 0;
       add(std::move(labels), row.sockets[rule.state], oldest, row.open_fds,
           row.max_fds);
+    }
+  } else if (rule.ByNetns()) {
+    std::vector<double> oldest(s.netns_labels.size(), 0);
+    for (const CloseWaitSocket& cw : s.close_wait) {
+      if (cw.netns < oldest.size()) {
+        oldest[cw.netns] =
+            std::max(oldest[cw.netns], s.timestamp_seconds - cw.entered);
+      }
+    }
+    for (size_t i = 0; i < s.netns_labels.size(); ++i) {
+      add({{"netns", s.netns_labels[i]}}, s.netns_counts[i][rule.state],
+          rule.state == kCloseWait ? oldest[i] : 0, 0, 0);
     }
   } else if (rule.ByPort()) {
     for (const PortSeries& row : s.ports) {

@@ -21,10 +21,14 @@
 
 #include "collectors/cgroup_resolver.h"
 #include "collectors/netlink_transport.h"
+#include "collectors/netns_registry.h"
 #include "collectors/proc_scanner.h"
 #include "collectors/procfs.h"
+#include "config/config.h"
+#include "daemon/aggregator.h"
 #include "daemon/close_wait_tracker.h"
 #include "daemon/metrics.h"
+#include "daemon/process_aggregator.h"
 #include "daemon/snapshot.h"
 #include "daemon/status.h"
 
@@ -38,6 +42,9 @@ class Sampler {
     std::string record_dump_path;  // record the first sample's replies here
     bool attribution = true;       // per-process view through /proc
     size_t process_top_n = 30;
+    bool namespaces_all = false;  // every network namespace, not just ours
+    size_t netns_top_n = 20;
+    std::string run_netns = "/run/netns";  // names from `ip netns add`
     std::string procfs = "/proc";
     std::string cgroupfs = "/sys/fs/cgroup";
     // Called with each new snapshot before it is published (rule
@@ -63,10 +70,9 @@ class Sampler {
   // Takes one sample now and publishes it; the error if it failed.
   Status SampleOnce();
 
-  // Changes what a reload may change (interval, caps, attribution); takes
-  // effect from the next sample. Thread-safe.
-  void Retune(std::chrono::milliseconds interval, size_t port_top_n,
-              size_t process_top_n, bool attribution);
+  // Changes what a reload may change (interval, caps, attribution,
+  // namespaces); takes effect from the next sample. Thread-safe.
+  void Retune(const Config& config);
 
   // Runs SampleOnce() every interval on a thread until Stop().
   void Start();
@@ -76,8 +82,15 @@ class Sampler {
   void Loop();
   // A copy of options_ taken under the lock (Retune may change it).
   Options Current();
-  // Scans /proc into `table`; logs the first time processes are unreadable.
-  void Attribute(ProcessTable* table);
+  // Scans /proc into `table` (fds with attribution, namespaces with
+  // `namespaces: all`); logs the first time processes are unreadable.
+  void Scan(const Options& options, ProcessTable* table);
+  // Brings the namespace registry in line with the scan's namespaces.
+  void UpdateNamespaces(const Options& options, const ProcessTable& table);
+  // Dumps every namespace (ours first) into the aggregators.
+  Status CollectAll(const Options& options, NetlinkTransport* own,
+                    Aggregator* aggregator, ProcessAggregator* processes,
+                    std::vector<std::string>* labels, CollectStats* stats);
 
   TransportFactory factory_;
   Options options_;
@@ -92,6 +105,10 @@ class Sampler {
   bool warned_unreadable_ = false;
   StateCounts last_counts_{};  // sizes the next sample's vectors
   uint64_t unreadable_processes_ = 0;
+  RealNetnsOpener netns_opener_;
+  NetnsRegistry netns_{&netns_opener_};
+  uint64_t own_netns_ = 0;  // inode of our own network namespace
+  bool warned_netns_ = false;
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -35,6 +35,7 @@ struct PortSeries {
 // "unknown" for sockets no process was found for, "other" for the rows
 // folded by the cap.
 struct ProcessSeries {
+  std::string netns;  // with `namespaces: all`; "" otherwise
   std::string process;
   std::string unit;
   StateCounts sockets{};
@@ -54,6 +55,7 @@ struct CloseWaitSocket {
   std::array<uint8_t, 16> remote_addr{};
   uint16_t local_port = 0;
   uint16_t remote_port = 0;
+  uint16_t netns = 0;  // index into Snapshot::netns_labels
   uint8_t family = 0;
   bool shared = false;  // held by several processes; owner is the lowest pid
   bool paired = false;  // the FIN_WAIT2 other end is on this host
@@ -62,9 +64,11 @@ struct CloseWaitSocket {
   int32_t fd = -1;
   uint32_t recv_queue = 0;
   uint32_t send_queue = 0;
-  uint64_t cookie = 0;
   double entered = 0;  // Unix seconds the socket entered CLOSE_WAIT
 };
+// There is one per CLOSE_WAIT socket, in each of two snapshots while a
+// sample is built: at a million sockets every byte here is ~0.3 MB.
+static_assert(sizeof(CloseWaitSocket) <= 72, "CloseWaitSocket grew");
 
 // Copies the endpoints and queues that SocketRecord, CloseWaitSocket and
 // the per-socket view's rows have in common.
@@ -79,6 +83,14 @@ void CopyEndpoints(const From& from, To* to) {
   to->send_queue = from.send_queue;
 }
 
+// One network namespace's sockets; label "other" for the rows folded by the
+// cap.
+struct NetnsSeries {
+  std::string netns;
+  StateCounts sockets{};
+  uint64_t total = 0;
+};
+
 // Upper bounds of the CLOSE_WAIT age histogram, seconds.
 inline constexpr std::array<double, 11> kAgeBuckets = {
     10, 30, 60, 300, 600, 1800, 3600, 7200, 21600, 43200, 86400};
@@ -92,6 +104,14 @@ struct Snapshot {
   StateCounts send_queue_bytes{};
   std::vector<PortSeries> ports;  // top N by total, then "other" rows
   uint64_t ports_folded = 0;      // (direction, port) pairs in "other"
+
+  // With `namespaces: all`: the namespaces sampled (the totals above are
+  // their sum), by label, top N then "other".
+  bool netns_all = false;
+  std::vector<std::string> netns_labels;  // by index, as sampled
+  std::vector<StateCounts> netns_counts;  // by index, uncapped (rules)
+  std::vector<NetnsSeries> netns;
+  uint64_t netns_unreadable = 0;  // found, but not entered (permission)
 
   // Attribution; empty when switched off.
   bool attribution = false;

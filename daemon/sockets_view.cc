@@ -86,6 +86,11 @@ Status ParseSocketQuery(std::string_view query, SocketQuery* out) {
         return BadRequest("process must be a process name");
       }
       q.process = value;
+    } else if (name == "netns") {
+      if (value.empty() || value.size() > 256) {
+        return BadRequest("netns must be a namespace label");
+      }
+      q.netns = value;
     } else if (name == "port") {
       long port = Number(value, 1, 65535);
       if (port < 0) return BadRequest("port must be a number from 1 to 65535");
@@ -99,7 +104,7 @@ Status ParseSocketQuery(std::string_view query, SocketQuery* out) {
       q.limit = static_cast<size_t>(limit);
     } else {
       return BadRequest("unknown parameter \"" + name +
-                        "\" (state, process, port, limit)");
+                        "\" (state, process, port, netns, limit)");
     }
   }
   *out = q;
@@ -110,6 +115,9 @@ bool Matches(const SocketQuery& q, const SocketRow& row) {
   if (!q.process.empty() &&
       (row.owner == nullptr ? q.process != "unknown"
                             : row.owner->comm != q.process)) {
+    return false;
+  }
+  if (!q.netns.empty() && (row.netns == nullptr || *row.netns != q.netns)) {
     return false;
   }
   return q.port == 0 || row.local_port == q.port || row.remote_port == q.port;
@@ -126,7 +134,7 @@ std::string SocketsJson(const SocketQuery& q, size_t total,
         "{}{{\"pid\":{},\"process\":{},\"unit\":{},\"fd\":{},\"shared\":{},"
         "\"local\":{},\"remote\":{},\"state\":\"{}\",\"age_seconds\":{},"
         "\"recv_queue\":{},\"send_queue\":{},\"peer_on_host\":{},"
-        "\"peer\":{}}}",
+        "\"peer\":{}{}}}",
         i > 0 ? "," : "", r.owner ? std::to_string(r.owner->pid) : "null",
         JsonString(r.owner ? r.owner->comm : "unknown"),
         JsonString(r.owner ? r.owner->unit : "-"),
@@ -135,7 +143,8 @@ std::string SocketsJson(const SocketQuery& q, size_t total,
         JsonString(FormatEndpoint(r.family, r.remote_addr, r.remote_port)),
         StateName(r.state),
         r.age_seconds >= 0 ? fmt::format("{:.0f}", r.age_seconds) : "null",
-        r.recv_queue, r.send_queue, r.paired, ProcessJson(r.peer));
+        r.recv_queue, r.send_queue, r.paired, ProcessJson(r.peer),
+        r.netns ? ",\"netns\":" + JsonString(*r.netns) : "");
   }
   return out + "]}\n";
 }
@@ -158,6 +167,9 @@ std::string CloseWaitSocketsJson(const Snapshot& s, const SocketQuery& q) {
     row.paired = cw->paired;
     row.shared = cw->shared;
     row.fd = cw->fd;
+    if (s.netns_all && cw->netns < s.netns_labels.size()) {
+      row.netns = &s.netns_labels[cw->netns];
+    }
     CopyEndpoints(*cw, &row);
     row.state = kCloseWait;
     row.age_seconds = std::max(0.0, s.timestamp_seconds - cw->entered);

@@ -24,10 +24,12 @@ struct SocketQuery {
   TcpState state = kCloseWait;
   std::string process;  // exact process name (comm); empty for any
   int port = 0;         // local or remote port; 0 for any
+  std::string netns;    // exact namespace label; empty for any
   size_t limit = kDefaultSocketLimit;
 };
 
-// Parses "state=close_wait&process=nginx&port=80&limit=10" (URL-encoded).
+// Parses "state=close_wait&process=nginx&port=80&netns=web&limit=10"
+// (URL-encoded).
 // An error whose message suits a 400 response for unknown parameters, bad
 // states, ports or limits.
 Status ParseSocketQuery(std::string_view query, SocketQuery* out);
@@ -38,6 +40,7 @@ struct SocketRow {
   const ProcessInfo* peer = nullptr;   // FIN_WAIT2 end's holder, if any
   bool paired = false;                 // the other end is on this host
   bool shared = false;
+  const std::string* netns = nullptr;  // with `namespaces: all`
   int fd = -1;
   uint8_t family = 0;
   uint8_t state = 0;
