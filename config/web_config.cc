@@ -4,29 +4,112 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "config/yaml_walker.h"
 
 namespace sockwatch {
-namespace {}  // namespace
+namespace {
+
+const char* VersionName(TlsVersion v) {
+  return v == TlsVersion::kTls13 ? "TLS13" : "TLS12";
+}
+
+TlsVersion Version(YamlWalker& w, const YAML::Node& n, const std::string& k) {
+  std::string v = w.String(n, k);
+  if (v == "TLS13") return TlsVersion::kTls13;
+  if (v != "TLS12" && w.ok()) {
+    w.Fail(n, k,
+           "unsupported TLS version \"" + v +
+               "\" (TLS12, TLS13; TLS10 and TLS11 are not offered)");
+  }
+  return TlsVersion::kTls12;
+}
+
+// A file name; relative ones are taken from the web config's directory.
+std::string FileName(YamlWalker& w, const YAML::Node& n, const std::string& k,
+                     const std::filesystem::path& dir) {
+  std::string name = w.String(n, k);
+  if (name.empty() && w.ok()) w.Fail(n, k, "expected a file name");
+  if (name.empty() || name.front() == '/' || dir.empty()) return name;
+  return (dir / name).string();
+}
+
+void ParseTls(YamlWalker& w, const YAML::Node& node, const std::string& key,
+              const std::filesystem::path& dir, TlsServerConfig* t) {
+  std::optional<YAML::Node> auth_node, max_node;
+  w.Map(
+      node, key,
+      {{"cert_file",
+        [&](auto& n, auto& k) { t->cert_file = FileName(w, n, k, dir); }},
+       {"key_file",
+        [&](auto& n, auto& k) { t->key_file = FileName(w, n, k, dir); }},
+       {"client_ca_file",
+        [&](auto& n, auto& k) { t->client_ca_file = FileName(w, n, k, dir); }},
+       {"client_auth_type",
+        [&](auto& n, auto& k) {
+          std::string v = w.String(n, k);
+          auth_node = n;
+          if (v == "NoClientCert") {
+            t->client_auth = ClientAuth::kNoClientCert;
+          } else if (v == "VerifyClientCertIfGiven") {
+            t->client_auth = ClientAuth::kVerifyClientCertIfGiven;
+          } else if (v == "RequireAndVerifyClientCert") {
+            t->client_auth = ClientAuth::kRequireAndVerifyClientCert;
+          } else if (w.ok()) {
+            // RequestClientCert and RequireAnyClientCert accept a
+            // certificate nobody checked: not offered.
+            w.Fail(n, k,
+                   "unsupported client_auth_type \"" + v +
+                       "\" (NoClientCert, VerifyClientCertIfGiven, "
+                       "RequireAndVerifyClientCert)");
+          }
+        }},
+       {"min_version",
+        [&](auto& n, auto& k) { t->min_version = Version(w, n, k); }},
+       {"max_version", [&](auto& n, auto& k) {
+          t->max_version = Version(w, n, k);
+          max_node = n;
+        }}});
+  if (!w.ok()) return;
+  if (t->cert_file.empty()) {
+    w.Fail(node, key + ".cert_file", "missing; required with TLS");
+  } else if (t->key_file.empty()) {
+    w.Fail(node, key + ".key_file", "missing; required with TLS");
+  }
+  if (!auth_node && !t->client_ca_file.empty()) {
+    t->client_auth = ClientAuth::kRequireAndVerifyClientCert;
+  }
+  if (auth_node && t->client_auth != ClientAuth::kNoClientCert &&
+      t->client_ca_file.empty()) {
+    w.Fail(*auth_node, key + ".client_auth_type",
+           "verifying client certificates needs client_ca_file");
+  }
+  if (max_node && *t->max_version < t->min_version) {
+    w.Fail(*max_node, key + ".max_version",
+           std::string(VersionName(*t->max_version)) +
+               " is below min_version " + VersionName(t->min_version));
+  }
+}
+
+}  // namespace
 
 Status ParseWebConfig(const std::string& text, const std::string& file,
                       WebConfig* out) {
   WebConfig c;
   YamlWalker w(file);
+  const std::filesystem::path dir = std::filesystem::path(file).parent_path();
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsNull()) {
       w.Map(root, "",
             {{"tls_server_config",
               [&](auto& n, auto& k) {
-                w.Fail(n, k,
-                       "TLS is not available in this build: Debian 12's "
-                       "civetweb 1.15 crashes on TLS handshakes with "
-                       "OpenSSL 3; put a TLS-terminating proxy in front of "
-                       "sockwatch or keep it on loopback");
+                c.tls.emplace();
+                ParseTls(w, n, k, dir, &*c.tls);
               }},
              {"basic_auth_users", [&](auto& n, auto& k) {
                 c.basic_auth_users = w.StringMap(n, k);

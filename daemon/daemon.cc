@@ -111,7 +111,7 @@ double UnixNow() {
 }
 
 // Where an Alertmanager user finds the alert: this daemon's /alerts.
-std::string GeneratorUrl(const Config& config, int port) {
+std::string GeneratorUrl(const Config& config, int port, bool tls) {
   ListenAddress address = *ParseListenAddress(config.listen_address);
   std::string host = address.host;
   if (host.empty() || host == "0.0.0.0" || host == "::") {
@@ -121,7 +121,8 @@ std::string GeneratorUrl(const Config& config, int port) {
   } else if (address.ipv6) {
     host = "[" + host + "]";
   }
-  return "http://" + host + ":" + std::to_string(port) + "/alerts";
+  return (tls ? "https://" : "http://") + host + ":" + std::to_string(port) +
+         "/alerts";
 }
 
 }  // namespace
@@ -175,13 +176,14 @@ int RunDaemon(const Config& config, const Flags& flags,
     spdlog::critical("{}", status.message());
     return 1;
   }
-  spdlog::info("listening on {} (port {}{}), metrics at {}",
-               config.listen_address, http.BoundPort(),
+  spdlog::info("listening on {} (port {}{}{}), metrics at {}",
+               config.listen_address, http.BoundPort(), web.tls ? ", TLS" : "",
                web.basic_auth_users.empty() ? "" : ", basic auth",
                config.telemetry_path);
 
   RuleEngine engine(config.rules);
-  Notifier notifier(config.alerting, GeneratorUrl(config, http.BoundPort()),
+  Notifier notifier(config.alerting,
+                    GeneratorUrl(config, http.BoundPort(), web.tls.has_value()),
                     &metrics);
   spdlog::info("{} alerting rules{}, {} Alertmanagers", config.rules.size(),
                config.rules_configured ? "" : " (built-in defaults)",
