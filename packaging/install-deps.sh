@@ -4,9 +4,9 @@
 # when run as another user and sudo exists).
 set -eu
 
-BUILD="cmake g++ make pkg-config git prometheus-cpp-dev libcivetweb-dev \
+BUILD="cmake g++ make pkg-config git prometheus-cpp-dev libmicrohttpd-dev libgnutls28-dev \
 libspdlog-dev libyaml-cpp-dev libmnl-dev libsystemd-dev libcurl4-openssl-dev libcrypt-dev"
-TEST="libgtest-dev libgmock-dev clang-format iproute2 procps curl dpkg-dev lintian \
+TEST="libgtest-dev libgmock-dev clang-format iproute2 procps curl openssl dpkg-dev lintian \
 prometheus prometheus-alertmanager"
 
 case "${1:-}" in

@@ -112,7 +112,7 @@ version=$(field Version)
 # dpkg-shlibdeps ran: the libraries the binary links are dependencies.
 depends=$(field Depends)
 depends_names=" $(sed 's/ *([^)]*)//g; s/,/ /g' <<<"$depends" | tr -s ' ') "
-for lib in libc6 libstdc++6 libmnl0 libsystemd0 libcurl4; do
+for lib in libc6 libstdc++6 libmnl0 libsystemd0 libcurl4 libmicrohttpd12 libgnutls30; do
   [[ $depends_names == *" $lib "* ]] ||
     fail "Depends lacks $lib (dpkg-shlibdeps not run?): $depends"
 done
