@@ -130,3 +130,37 @@ TEST(Aggregator, ResetForgetsEverything) {
 
 }  // namespace
 }  // namespace sockwatch
+
+namespace sockwatch {
+namespace {
+
+// Each namespace's own LISTEN ports classify its sockets; counts add up to
+// the totals and are kept per namespace.
+TEST(Aggregator, NamespacesCountApartAndClassifyByTheirOwnListeners) {
+  Aggregator agg;
+  agg.BeginNamespace(0);
+  agg.OnSocket(Sock(kListen, 80, 0));
+  agg.OnSocket(Sock(kCloseWait, 80, 40000));
+  agg.BeginNamespace(1);
+  // Port 80 does not listen here: this is an outgoing connection to 80.
+  agg.OnSocket(Sock(kEstablished, 80, 40001));
+  agg.OnSocket(Sock(kCloseWait, 41000, 80));
+  Snapshot s;
+  agg.Finish(50, &s);
+  EXPECT_EQ(s.sockets[kCloseWait], 2u);
+  ASSERT_EQ(agg.per_namespace().size(), 2u);
+  EXPECT_EQ(agg.per_namespace()[0][kListen], 1u);
+  EXPECT_EQ(agg.per_namespace()[0][kCloseWait], 1u);
+  EXPECT_EQ(agg.per_namespace()[1][kEstablished], 1u);
+  EXPECT_EQ(agg.per_namespace()[1][kCloseWait], 1u);
+  ASSERT_NE(Find(s, Direction::kIn, 80), nullptr);
+  EXPECT_EQ(Find(s, Direction::kIn, 80)->total, 2u);  // LISTEN + CLOSE_WAIT
+  ASSERT_NE(Find(s, Direction::kOut, 80), nullptr);
+  EXPECT_EQ(Find(s, Direction::kOut, 80)->total, 1u);
+  ASSERT_NE(Find(s, Direction::kIn, 80), nullptr);
+  agg.Reset();
+  EXPECT_EQ(agg.per_namespace().size(), 1u);
+}
+
+}  // namespace
+}  // namespace sockwatch

@@ -256,6 +256,17 @@ INSTANTIATE_TEST_SUITE_P(
                 "count_above: 1\n",
                 "/etc/sw.yml:2:5: key \"rules[0].by\": cannot mix "
                 "process/unit with port/direction in one rule"},
+        BadCase{"namespaces: all\nrules:\n  - name: A\n    by: [netns, "
+                "port]\n    count_above: 1\n",
+                "/etc/sw.yml:3:5: key \"rules[0].by\": cannot mix netns with "
+                "port/direction in one rule"},
+        BadCase{"rules:\n  - name: A\n    by: [netns, process]\n    "
+                "count_above: 1\n",
+                "/etc/sw.yml:2:5: key \"rules[0]\": grouping by netns needs "
+                "namespaces: all"},
+        BadCase{"namespaces: some\n",
+                "/etc/sw.yml:1:13: key \"namespaces\": expected \"host\" or "
+                "\"all\", got \"some\""},
         BadCase{"rules:\n  - name: A\n    by: [unit, direction]\n    "
                 "count_above: 1\n",
                 "rules[0].by\": cannot mix process/unit with port/direction"},
