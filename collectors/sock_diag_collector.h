@@ -62,6 +62,14 @@ class SockDiagCollector {
     int max_attempts = 3;             // passes tried before giving up
     // When set and true, the pass stops at the next datagram (shutdown).
     const std::atomic<bool>* cancel = nullptr;
+    // Walk the kernel's established-socket hash once instead of four times:
+    // both families per request (the older TCPDIAG_GETSOCK request, family
+    // AF_UNSPEC) and every state but LISTEN in one request, with tcp_info
+    // for all of them when close_wait_tcp_info. That hash is shared by
+    // every network namespace, so each walk of a small namespace costs as
+    // much as one of the whole host: this is for small namespaces, where
+    // tcp_info for a few sockets is cheaper than three more walks.
+    bool single_walk = false;
   };
 
   SockDiagCollector(NetlinkTransport* transport, Options options);

@@ -113,6 +113,7 @@ ChunkResult ParseDiagChunk(const uint8_t* data, size_t len, uint32_t seq,
         return result;
       }
       case SOCK_DIAG_BY_FAMILY:
+      case TCPDIAG_GETSOCK:  // replies to the older "any family" request
         if (ReadSocket(nlh, rec)) {
           sink.OnSocket(rec);
           ++result.sockets;

@@ -102,7 +102,9 @@ Status LiveSockets::Query(const SocketQuery& q, std::string* json) {
     if (!e.transport) continue;
     sink.BeginNamespace(&e.label);
     // A namespace gone mid-query just has no rows.
-    if (!SockDiagCollector(e.transport.get(), {})
+    SockDiagCollector::Options one_walk;
+    one_walk.single_walk = true;
+    if (!SockDiagCollector(e.transport.get(), one_walk)
              .CollectStates(states, sink, &stats)
              .ok()) {
       sink.Reset();

@@ -304,12 +304,18 @@ Status Sampler::CollectAll(const Options& options, NetlinkTransport* own,
     if (options.namespaces_all) sink.BeginNamespace(0, kHostLabel);
     status = SockDiagCollector(own, collect).Collect(sink, stats);
     if (!status.ok() || !options.namespaces_all) return status;
+    // A namespace with under an eighth of the last sample's sockets is
+    // dumped in one walk of the kernel's shared hash (see single_walk).
+    uint64_t host_total = 0;
+    for (uint64_t n : last_counts_) host_total += n;
     bool again = false;
     for (NetnsRegistry::Entry& e : netns_.entries()) {
       if (!e.transport || labels->size() > UINT16_MAX) continue;
       sink.BeginNamespace(static_cast<uint16_t>(labels->size()), e.label);
       CollectStats ns_stats;
-      Status ns = SockDiagCollector(e.transport.get(), collect)
+      SockDiagCollector::Options ns_collect = collect;
+      ns_collect.single_walk = e.sockets * 8 <= host_total;
+      Status ns = SockDiagCollector(e.transport.get(), ns_collect)
                       .Collect(sink, &ns_stats);
       for (size_t i = 0; i < ns_stats.problems.size(); ++i) {
         stats->problems[i] += ns_stats.problems[i];
@@ -327,6 +333,7 @@ Status Sampler::CollectAll(const Options& options, NetlinkTransport* own,
         continue;
       }
       labels->push_back(e.label);
+      e.sockets = ns_stats.sockets;
       stats->sockets += ns_stats.sockets;
       again = sink.spoiled();
       if (again) break;

@@ -98,10 +98,16 @@ Status FakeTransport::Send(const void* message, size_t length) {
     return Status::Error("short request", EINVAL);
   }
   const auto* nlh = static_cast<const nlmsghdr*>(message);
-  const auto* req =
-      static_cast<const inet_diag_req_v2*>(mnl_nlmsg_get_payload(nlh));
-  Request r{req->sdiag_family, req->idiag_states, req->idiag_ext,
-            nlh->nlmsg_seq};
+  Request r;
+  if (nlh->nlmsg_type == TCPDIAG_GETSOCK) {
+    const auto* req =
+        static_cast<const inet_diag_req*>(mnl_nlmsg_get_payload(nlh));
+    r = {req->idiag_family, req->idiag_states, req->idiag_ext, nlh->nlmsg_seq};
+  } else {
+    const auto* req =
+        static_cast<const inet_diag_req_v2*>(mnl_nlmsg_get_payload(nlh));
+    r = {req->sdiag_family, req->idiag_states, req->idiag_ext, nlh->nlmsg_seq};
+  }
   requests.push_back(r);
   for (auto& datagram : respond_(r)) queue_.push_back(std::move(datagram));
   return Status::Ok();

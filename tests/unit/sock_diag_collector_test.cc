@@ -240,3 +240,48 @@ TEST(SockDiagCollector, ReplaysARecordedDump) {
 
 }  // namespace
 }  // namespace sockwatch
+
+namespace sockwatch {
+namespace {
+
+// single_walk: two "any family" requests of the older form, tcp_info with
+// every state but LISTEN; replies of that type parse like the others.
+TEST(SockDiagCollector, SingleWalkAsksForBothFamiliesAtOnce) {
+  FakeTransport fake([](const FakeTransport::Request& r) {
+    FakeSocket a;
+    a.family = AF_INET;
+    a.state = (r.states & StateBit(kListen)) ? kListen : kCloseWait;
+    FakeSocket b = a;
+    b.family = AF_INET6;
+    return Datagrams{DiagBuilder(r.seq, FakeTransport::kPortId)
+                         .Socket(a)
+                         .Socket(b)
+                         .Done()
+                         .bytes()};
+  });
+  SockDiagCollector::Options options;
+  options.single_walk = true;
+  SockDiagCollector collector(&fake, options);
+  RecordingSink sink;
+  CollectStats stats;
+  ASSERT_TRUE(collector.Collect(sink, &stats).ok());
+  ASSERT_EQ(fake.requests.size(), 2u);
+  EXPECT_EQ(fake.requests[0].family, AF_UNSPEC);
+  EXPECT_EQ(fake.requests[0].states, StateBit(kListen));
+  EXPECT_EQ(fake.requests[0].extensions, 0);
+  EXPECT_EQ(fake.requests[1].family, AF_UNSPEC);
+  EXPECT_EQ(fake.requests[1].states, kAllStatesMask & ~StateBit(kListen));
+  EXPECT_EQ(fake.requests[1].extensions, 1 << (INET_DIAG_INFO - 1));
+  ASSERT_EQ(sink.records.size(), 4u);
+  EXPECT_EQ(sink.records[0].state, kListen);
+  EXPECT_EQ(sink.records[3].family, AF_INET6);
+  EXPECT_EQ(stats.sockets, 4u);
+
+  fake.requests.clear();
+  ASSERT_TRUE(collector.CollectStates(StateBit(kCloseWait), sink, &stats).ok());
+  ASSERT_EQ(fake.requests.size(), 1u);
+  EXPECT_EQ(fake.requests[0].family, AF_UNSPEC);
+}
+
+}  // namespace
+}  // namespace sockwatch

@@ -1,6 +1,7 @@
 #include "collectors/sock_diag_parser.h"
 
 #include <gtest/gtest.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
@@ -159,6 +160,31 @@ TEST(SockDiagParser, WrongSequenceOrPortIsForeign) {
   EXPECT_EQ(
       Parse(DiagBuilder(kSeq, kPort + 1).Socket(s).bytes(), sink, 0).outcome,
       Outcome::kMore);
+}
+
+}  // namespace
+}  // namespace sockwatch
+
+namespace sockwatch {
+namespace {
+
+// Replies to the older TCPDIAG_GETSOCK request carry that message type and
+// the same payload; other types are still skipped.
+TEST(SockDiagParser, ReadsCompatReplies) {
+  FakeSocket s;
+  s.state = kEstablished;
+  s.inode = 5;
+  std::vector<uint8_t> bytes = DiagBuilder(kSeq, kPort).Socket(s).bytes();
+  auto* nlh = reinterpret_cast<nlmsghdr*>(bytes.data());
+  nlh->nlmsg_type = TCPDIAG_GETSOCK;
+  CollectingSink sink;
+  EXPECT_EQ(Parse(bytes, sink).outcome, Outcome::kMore);
+  ASSERT_EQ(sink.records.size(), 1u);
+  EXPECT_EQ(sink.records[0].inode, 5u);
+  nlh->nlmsg_type = 99;
+  CollectingSink none;
+  Parse(bytes, none);
+  EXPECT_TRUE(none.records.empty());
 }
 
 }  // namespace
