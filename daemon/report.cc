@@ -253,6 +253,8 @@ std::string ReportJson(const Snapshot& s, const ReportOptions& o) {
   if (s.attribution) out += ",\"processes\":" + ByProcessJson(s, o);
   out += ",\"sockets\":" + StatesJson(s.sockets);
   if (s.netns_all) {
+    out += fmt::format(",\"netns_sampled\":{},\"netns_unreadable\":{}",
+                       s.netns_labels.size(), s.netns_unreadable);
     out += ",\"namespaces\":[";
     for (size_t i = 0; i < s.netns.size(); ++i) {
       out += fmt::format("{}{{\"netns\":{},\"total\":{},\"sockets\":{}}}",

@@ -101,5 +101,46 @@ TEST(Report, CloseWaitTableAndJson) {
   EXPECT_THAT(json, HasSubstr("\"close_wait\":3"));
 }
 
+// With namespaces: all, every socket and holder names its namespace, the
+// same process in two namespaces is two holders, and netns= filters.
+TEST(SocketsView, NamespacesLabelSocketsAndHolders) {
+  Snapshot s = WithCloseWait();
+  s.netns_all = true;
+  s.netns_labels = {"host", "pod:1234"};
+  s.close_wait[1].netns = 1;
+  NetnsSeries host{"host", {}, 2};
+  host.sockets[kCloseWait] = 2;
+  NetnsSeries pod{"pod:1234", {}, 1};
+  pod.sockets[kCloseWait] = 1;
+  s.netns = {host, pod};
+  SocketQuery q;
+  q.netns = "pod:1234";
+  std::string json = CloseWaitSocketsJson(s, q);
+  EXPECT_THAT(json, HasSubstr("\"total\":1,"));
+  EXPECT_THAT(json, HasSubstr("\"remote\":\"10.0.0.2:50001\""));
+  EXPECT_THAT(json, HasSubstr("\"netns\":\"pod:1234\"}"));
+  ASSERT_TRUE(ParseSocketQuery("netns=pod%3A1234", &q).ok());
+  EXPECT_EQ(q.netns, "pod:1234");
+
+  ReportOptions o;
+  json = ReportJson(s, o);
+  EXPECT_THAT(json, HasSubstr("\"sockets\":1,\"oldest_seconds\":200,"
+                              "\"recv_queue_bytes\":1,\"netns\":\"pod:1234\""));
+  EXPECT_THAT(json, HasSubstr("\"sockets\":1,\"oldest_seconds\":100,"
+                              "\"recv_queue_bytes\":1,\"netns\":\"host\""));
+  EXPECT_THAT(json,
+              HasSubstr("\"netns_sampled\":2,\"netns_unreadable\":0,"
+                        "\"namespaces\":[{\"netns\":\"host\",\"total\":2,"));
+  const std::string table = ReportTable(s, o);
+  EXPECT_THAT(table, HasSubstr("Network namespaces (2 sampled)"));
+  EXPECT_THAT(table, HasSubstr("pod:1234"));
+
+  // Without namespaces: all nothing says netns.
+  s.netns_all = false;
+  EXPECT_THAT(ReportJson(s, o), ::testing::Not(HasSubstr("netns")));
+  q.netns.clear();
+  EXPECT_THAT(CloseWaitSocketsJson(s, q), ::testing::Not(HasSubstr("netns")));
+}
+
 }  // namespace
 }  // namespace sockwatch
