@@ -686,6 +686,8 @@ summarize() {
         tgt[++nt] = "100000|report_off|ss|0.75|`sockwatch report`, attribution off: CPU ≤ 0.75 × `ss -tan`"
         tgt[++nt] = "100000|report_on|ssp|0.10|`sockwatch report`, attribution on: CPU ≤ 1/10 × `ss -tanp`"
         tgt[++nt] = "1000000|report_on|cpu|5000000|`sockwatch report`, attribution on: CPU < 5 s"
+        tgt[++nt] = "100000|sw_on_sample|ssp|0.10|daemon sample (fd links remembered), attribution on: CPU ≤ 1/10 × `ss -tanp`"
+        tgt[++nt] = "1000000|sw_on_sample|cpu|5000000|daemon sample (fd links remembered), attribution on: CPU < 5 s"
         tgt[++nt] = "1000000|sw_on_sample|rss|65536|daemon, attribution on: VmHWM < 64 MiB"
         tgt[++nt] = "100000|sw_off_sample|rss|40960|daemon, attribution off: VmHWM < 40 MiB"
         hdr = 0
