@@ -2,7 +2,6 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
-#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -48,26 +47,20 @@ Status SockDiagCollector::Collect(ResettableSink& sink, CollectStats* stats) {
   const uint8_t info =
       options_.close_wait_tcp_info ? 1 << (INET_DIAG_INFO - 1) : 0;
   if (options_.single_walk) {
-    return RunPass({{AF_UNSPEC, StateBit(kListen), 0},
-                    {AF_UNSPEC, kAllStatesMask & ~StateBit(kListen), info}},
-                   sink, stats);
+    return RunPass(
+        {{StateBit(kListen), 0}, {kAllStatesMask & ~StateBit(kListen), info}},
+        sink, stats);
   }
   const uint32_t rest =
       kAllStatesMask & ~StateBit(kListen) & ~StateBit(kCloseWait);
-  return RunPass({{AF_INET, StateBit(kListen), 0},
-                  {AF_INET6, StateBit(kListen), 0},
-                  {AF_INET, rest, 0},
-                  {AF_INET6, rest, 0},
-                  {AF_INET, StateBit(kCloseWait), info},
-                  {AF_INET6, StateBit(kCloseWait), info}},
-                 sink, stats);
+  return RunPass(
+      {{StateBit(kListen), 0}, {rest, 0}, {StateBit(kCloseWait), info}}, sink,
+      stats);
 }
 
 Status SockDiagCollector::CollectStates(uint32_t states, ResettableSink& sink,
                                         CollectStats* stats) {
-  if (options_.single_walk)
-    return RunPass({{AF_UNSPEC, states, 0}}, sink, stats);
-  return RunPass({{AF_INET, states, 0}, {AF_INET6, states, 0}}, sink, stats);
+  return RunPass({{states, 0}}, sink, stats);
 }
 
 Status SockDiagCollector::RunPass(const std::vector<Step>& steps,
@@ -100,29 +93,20 @@ SockDiagCollector::StepResult SockDiagCollector::RunStep(const Step& step,
                                                          CollectStats* stats,
                                                          Status* status) {
   alignas(nlmsghdr) uint8_t request[MNL_ALIGN(sizeof(nlmsghdr)) +
-                                    MNL_ALIGN(sizeof(inet_diag_req_v2)) +
                                     MNL_ALIGN(sizeof(inet_diag_req))] = {};
   nlmsghdr* nlh = mnl_nlmsg_put_header(request);
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   nlh->nlmsg_seq = ++seq_;
-  if (step.family == AF_UNSPEC) {
-    // Only the older request form takes "any family": the kernel then
-    // dumps IPv4 and IPv6 in one walk, replying with the same message type.
-    nlh->nlmsg_type = TCPDIAG_GETSOCK;
-    auto* req = static_cast<inet_diag_req*>(
-        mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
-    req->idiag_family = AF_UNSPEC;
-    req->idiag_states = step.states;
-    req->idiag_ext = step.extensions;
-  } else {
-    nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    auto* req = static_cast<inet_diag_req_v2*>(
-        mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
-    req->sdiag_family = step.family;
-    req->sdiag_protocol = IPPROTO_TCP;
-    req->idiag_states = step.states;
-    req->idiag_ext = step.extensions;
-  }
+  // Only the older request form takes "any family": the kernel then dumps
+  // IPv4 and IPv6 in one walk of its tables (one hash serves both), where
+  // SOCK_DIAG_BY_FAMILY needs a walk per family. Replies come back with
+  // the same message type.
+  nlh->nlmsg_type = TCPDIAG_GETSOCK;
+  auto* req = static_cast<inet_diag_req*>(
+      mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
+  req->idiag_family = AF_UNSPEC;
+  req->idiag_states = step.states;
+  req->idiag_ext = step.extensions;
 
   *status = transport_->Send(nlh, nlh->nlmsg_len);
   if (!status->ok()) {

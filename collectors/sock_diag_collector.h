@@ -1,10 +1,12 @@
 // SockDiagCollector: one full pass over the kernel's TCP socket tables.
 //
-// Collect() dumps IPv4 and IPv6 TCP sockets of the current network namespace
-// through a NetlinkTransport and streams each socket into a sink, in this
-// order: all LISTEN sockets first (so a sink can classify every later socket
-// by whether its local port listens), then every other state, then
-// CLOSE_WAIT with tcp_info attached. Only CLOSE_WAIT pays for tcp_info.
+// Collect() dumps the IPv4 and IPv6 TCP sockets of the network namespace
+// its transport's socket belongs to and streams each socket into a sink, in
+// this order: all LISTEN sockets first (so a sink can classify every later
+// socket by whether its local port listens), then every other state, then
+// CLOSE_WAIT with tcp_info attached. Only CLOSE_WAIT pays for tcp_info. Each
+// request asks for both families at once (TCPDIAG_GETSOCK, AF_UNSPEC), so
+// a pass walks the kernel's established-socket hash twice, not four times.
 //
 // Netlink hygiene: replies must carry the request's sequence number and our
 // port id; only NLMSG_DONE ends a dump; NLMSG_ERROR fails it with its errno;
@@ -62,13 +64,12 @@ class SockDiagCollector {
     int max_attempts = 3;             // passes tried before giving up
     // When set and true, the pass stops at the next datagram (shutdown).
     const std::atomic<bool>* cancel = nullptr;
-    // Walk the kernel's established-socket hash once instead of four times:
-    // both families per request (the older TCPDIAG_GETSOCK request, family
-    // AF_UNSPEC) and every state but LISTEN in one request, with tcp_info
-    // for all of them when close_wait_tcp_info. That hash is shared by
-    // every network namespace, so each walk of a small namespace costs as
-    // much as one of the whole host: this is for small namespaces, where
-    // tcp_info for a few sockets is cheaper than three more walks.
+    // Walk the kernel's established-socket hash once instead of twice:
+    // every state but LISTEN in one request, with tcp_info for all of them
+    // when close_wait_tcp_info. That hash is shared by every network
+    // namespace, so each walk of a small namespace costs as much as one of
+    // the whole host: this is for small namespaces, where tcp_info for a
+    // few sockets is cheaper than another walk.
     bool single_walk = false;
   };
 
@@ -81,13 +82,12 @@ class SockDiagCollector {
   Status Collect(ResettableSink& sink, CollectStats* stats);
 
   // Streams only the sockets whose state is in the `states` bitmask (see
-  // StateBit), IPv4 then IPv6, without tcp_info. Same error handling.
+  // StateBit), both families, without tcp_info. Same error handling.
   Status CollectStates(uint32_t states, ResettableSink& sink,
                        CollectStats* stats);
 
  private:
   struct Step {
-    uint8_t family;
     uint32_t states;
     uint8_t extensions;
   };

@@ -102,9 +102,7 @@ Status LiveSockets::Query(const SocketQuery& q, std::string* json) {
     if (!e.transport) continue;
     sink.BeginNamespace(&e.label);
     // A namespace gone mid-query just has no rows.
-    SockDiagCollector::Options one_walk;
-    one_walk.single_walk = true;
-    if (!SockDiagCollector(e.transport.get(), one_walk)
+    if (!SockDiagCollector(e.transport.get(), {})
              .CollectStates(states, sink, &stats)
              .ok()) {
       sink.Reset();

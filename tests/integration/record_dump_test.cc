@@ -2,7 +2,6 @@
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
-#include <linux/sock_diag.h>
 
 #include <cstring>
 
@@ -14,7 +13,7 @@ namespace {
 
 struct DumpSummary {
   std::string error;      // "" when the file is a clean nlmsghdr sequence
-  int diag_messages = 0;  // SOCK_DIAG_BY_FAMILY replies
+  int diag_messages = 0;  // inet_diag_msg replies (TCPDIAG_GETSOCK)
   int done_messages = 0;  // NLMSG_DONE
 };
 
@@ -34,7 +33,7 @@ DumpSummary Walk(const std::string& data) {
                       " at offset " + std::to_string(offset);
       return summary;
     }
-    if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+    if (header.nlmsg_type == TCPDIAG_GETSOCK &&
         header.nlmsg_len >= NLMSG_LENGTH(sizeof(inet_diag_msg))) {
       ++summary.diag_messages;
     } else if (header.nlmsg_type == NLMSG_DONE) {

@@ -73,8 +73,10 @@ namespace sockwatch {
 namespace {
 
 // Random corruption of a real dump: every outcome is allowed except a crash
-// or an out-of-bounds read (the sanitizer build checks that), and a failed
-// pass never reports more sockets than bytes could hold.
+// or an out-of-bounds read (the sanitizer build checks that), and a pass
+// never reports more sockets than bytes could hold: each of its three
+// requests is answered with at most the whole file (a reply whose DONE was
+// corrupted runs to the end, and the next request serves the file again).
 TEST(RecordedDump, SurvivesCorruption) {
   Status st;
   auto original = ReplayTransport::Open(
@@ -101,7 +103,7 @@ TEST(RecordedDump, SurvivesCorruption) {
     if (!collector.Collect(agg, &stats).ok()) ++failed;
     Snapshot s;
     agg.Finish(50, &s);
-    EXPECT_LE(s.sockets_sampled, bytes.size() / 72);
+    EXPECT_LE(s.sockets_sampled, 3 * (bytes.size() / 72));
   }
   EXPECT_GT(failed, 0);  // the corruption did reach the parser
 }
