@@ -65,7 +65,6 @@ class NetnsRegistry {
     std::string label;
     std::unique_ptr<NetlinkTransport> transport;  // null: could not enter
     int error = 0;                                // why, when null
-    uint64_t sockets = 0;  // in its last dump (chooses how to dump it)
   };
 
   explicit NetnsRegistry(NetnsOpener* opener) : opener_(opener) {}

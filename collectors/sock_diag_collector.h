@@ -1,12 +1,22 @@
 // SockDiagCollector: one full pass over the kernel's TCP socket tables.
 //
 // Collect() dumps the IPv4 and IPv6 TCP sockets of the network namespace
-// its transport's socket belongs to and streams each socket into a sink, in
-// this order: all LISTEN sockets first (so a sink can classify every later
-// socket by whether its local port listens), then every other state, then
-// CLOSE_WAIT with tcp_info attached. Only CLOSE_WAIT pays for tcp_info. Each
-// request asks for both families at once (TCPDIAG_GETSOCK, AF_UNSPEC), so
-// a pass walks the kernel's established-socket hash twice, not four times.
+// its transport's socket belongs to and streams each socket into a sink:
+// all LISTEN sockets first (so a sink can classify every later socket by
+// whether its local port listens), then every other state. Each request
+// asks for both families at once (TCPDIAG_GETSOCK, AF_UNSPEC): one walk of
+// the kernel's established-socket hash serves both.
+//
+// That walk is most of a dump's cost, and the hash is shared by every
+// network namespace: a walk for a namespace of ten sockets visits every
+// socket of the host. So a pass walks it once, and tcp_info, which only
+// CLOSE_WAIT sockets need and only the first time they are seen (to date
+// them), is fetched apart (CloseWaitInfo::kLookup): a CLOSE_WAIT socket no
+// earlier sample saw is held back from the sink, asked for alone with
+// tcp_info (an exact request by address, port and cookie: a hash lookup,
+// batched), then delivered. When more than max_lookups are new (the first
+// sample, a burst), a dump of CLOSE_WAIT with tcp_info does it instead, in
+// one more walk.
 //
 // Netlink hygiene: replies must carry the request's sequence number and our
 // port id; only NLMSG_DONE ends a dump; NLMSG_ERROR fails it with its errno;
@@ -18,7 +28,9 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -59,18 +71,22 @@ class ResettableSink : public SocketSink {
 
 class SockDiagCollector {
  public:
+  // How CLOSE_WAIT sockets get their tcp_info.
+  enum class CloseWaitInfo {
+    kNone,    // not at all: two requests, one walk
+    kDump,    // a CLOSE_WAIT dump of its own with tcp_info: three requests,
+              // always the same (for recording and replaying dumps)
+    kLookup,  // for those known_close_wait does not know (see above)
+  };
   struct Options {
-    bool close_wait_tcp_info = true;  // ask for tcp_info on CLOSE_WAIT
-    int max_attempts = 3;             // passes tried before giving up
+    CloseWaitInfo close_wait_info = CloseWaitInfo::kDump;
+    int max_attempts = 3;  // passes tried before giving up
     // When set and true, the pass stops at the next datagram (shutdown).
     const std::atomic<bool>* cancel = nullptr;
-    // Walk the kernel's established-socket hash once instead of twice:
-    // every state but LISTEN in one request, with tcp_info for all of them
-    // when close_wait_tcp_info. That hash is shared by every network
-    // namespace, so each walk of a small namespace costs as much as one of
-    // the whole host: this is for small namespaces, where tcp_info for a
-    // few sockets is cheaper than another walk.
-    bool single_walk = false;
+    // kLookup: the cookies of CLOSE_WAIT sockets already dated (nothing is
+    // known when empty), and how many new ones are looked up one by one.
+    std::function<bool(uint64_t cookie)> known_close_wait;
+    size_t max_lookups = 256;
   };
 
   SockDiagCollector(NetlinkTransport* transport, Options options);
@@ -92,11 +108,22 @@ class SockDiagCollector {
     uint8_t extensions;
   };
   enum class StepResult { kOk, kRetry, kFail };
+  class NewCloseWait;
 
-  Status RunPass(const std::vector<Step>& steps, ResettableSink& sink,
-                 CollectStats* stats);
+  Status RunPass(ResettableSink& sink, CollectStats* stats,
+                 const std::function<StepResult(Status*)>& attempt);
+  StepResult RunSteps(const std::vector<Step>& steps, SocketSink& sink,
+                      CollectStats* stats, Status* status);
+  StepResult RunLookupPass(SocketSink& sink, CollectStats* stats,
+                           Status* status);
   StepResult RunStep(const Step& step, SocketSink& sink, CollectStats* stats,
                      Status* status);
+  // Asks for each of `held` alone, with tcp_info, and fills it in.
+  StepResult LookUp(std::vector<SocketRecord>* held, CollectStats* stats,
+                    Status* status);
+  // Receives one datagram into buffer_; kOk with its length in *length.
+  StepResult Receive(std::chrono::steady_clock::time_point deadline,
+                     CollectStats* stats, Status* status, size_t* length);
 
   NetlinkTransport* transport_;
   Options options_;

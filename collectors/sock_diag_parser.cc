@@ -43,6 +43,7 @@ bool ReadSocket(const nlmsghdr* nlh, SocketRecord& rec) {
   rec.uid = msg->idiag_uid;
   rec.cookie = static_cast<uint64_t>(msg->id.idiag_cookie[1]) << 32 |
                msg->id.idiag_cookie[0];
+  rec.ifindex = msg->id.idiag_if;
   rec.recv_queue = msg->idiag_rqueue;
   rec.send_queue = msg->idiag_wqueue;
 

@@ -28,6 +28,7 @@ struct SocketRecord {
   uint32_t recv_queue = 0;
   uint32_t send_queue = 0;
   uint64_t cgroup_id = 0;  // 0 when the kernel did not send one
+  uint32_t ifindex = 0;    // the device the socket is bound to, 0 if none
 
   // From tcp_info, only when has_tcp_info (requested for CLOSE_WAIT).
   bool has_tcp_info = false;

@@ -25,6 +25,10 @@ double CloseWaitTracker::Observe(uint64_t cookie,
   return entered;
 }
 
+bool CloseWaitTracker::Knows(uint64_t cookie) const {
+  return std::binary_search(known_.begin(), known_.end(), Entry{cookie, 0});
+}
+
 void CloseWaitTracker::EndSample() {
   std::sort(current_.begin(), current_.end());
   known_.swap(current_);

@@ -26,6 +26,8 @@ class CloseWaitTracker {
   // CLOSE_WAIT (Unix seconds). `since_last_segment_ms` < 0 when the kernel
   // sent no tcp_info: a new socket is then dated `now`.
   double Observe(uint64_t cookie, int64_t since_last_segment_ms);
+  // Whether the last completed sample saw the socket (and so dated it).
+  bool Knows(uint64_t cookie) const;
   // Ends the sample: sockets not observed in it are forgotten.
   void EndSample();
   // Sockets known from the last completed sample. A sample that fails

@@ -191,6 +191,7 @@ int RunDaemon(const Config& config, const Flags& flags,
 
   Sampler::Options options;
   options.record_dump_path = flags.record_dump;
+  options.replaying = !flags.replay_dump.empty();
   CopySamplingConfig(config, &options);
   ServiceNotify service;
   options.on_sample = [&engine, &notifier, &service](Snapshot& s) {
@@ -247,6 +248,7 @@ int RunReport(const Config& config, const Flags& flags,
   Metrics metrics;
   Sampler::Options options;
   options.record_dump_path = flags.record_dump;
+  options.replaying = !flags.replay_dump.empty();
   CopySamplingConfig(config, &options);
   Sampler sampler(std::move(factory), options, &store, &metrics);
   Status status = sampler.SampleOnce();

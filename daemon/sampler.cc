@@ -176,8 +176,8 @@ Status Sampler::SampleOnce() {
   }
   std::vector<std::string> labels;
   if (transport != nullptr) {
-    status = CollectAll(options, transport, &aggregator, processes.get(),
-                        &labels, &stats);
+    status = CollectAll(options, transport, recorder != nullptr, &aggregator,
+                        processes.get(), &labels, &stats);
   } else {
     stats.Count(DumpProblem::kNetlinkError);
   }
@@ -290,11 +290,21 @@ void Sampler::UpdateNamespaces(const Options& options,
 }
 
 Status Sampler::CollectAll(const Options& options, NetlinkTransport* own,
-                           Aggregator* aggregator, ProcessAggregator* processes,
+                           bool recording, Aggregator* aggregator,
+                           ProcessAggregator* processes,
                            std::vector<std::string>* labels,
                            CollectStats* stats) {
   SockDiagCollector::Options collect;
-  collect.close_wait_tcp_info = options.attribution;
+  using CloseWaitInfo = SockDiagCollector::CloseWaitInfo;
+  // tcp_info dates CLOSE_WAIT sockets for the per-process view; a dump
+  // that is recorded or replayed asks the same three requests every time.
+  collect.close_wait_info = !options.attribution ? CloseWaitInfo::kNone
+                            : (recording || options.replaying)
+                                ? CloseWaitInfo::kDump
+                                : CloseWaitInfo::kLookup;
+  collect.known_close_wait = [this](uint64_t cookie) {
+    return tracker_.Knows(cookie);
+  };
   collect.cancel = &stopping_;
   Status status;
   // Bounded: kMaxPasses passes over at most every registry entry.
@@ -304,18 +314,12 @@ Status Sampler::CollectAll(const Options& options, NetlinkTransport* own,
     if (options.namespaces_all) sink.BeginNamespace(0, kHostLabel);
     status = SockDiagCollector(own, collect).Collect(sink, stats);
     if (!status.ok() || !options.namespaces_all) return status;
-    // A namespace with under an eighth of the last sample's sockets is
-    // dumped in one walk of the kernel's shared hash (see single_walk).
-    uint64_t host_total = 0;
-    for (uint64_t n : last_counts_) host_total += n;
     bool again = false;
     for (NetnsRegistry::Entry& e : netns_.entries()) {
       if (!e.transport || labels->size() > UINT16_MAX) continue;
       sink.BeginNamespace(static_cast<uint16_t>(labels->size()), e.label);
       CollectStats ns_stats;
-      SockDiagCollector::Options ns_collect = collect;
-      ns_collect.single_walk = e.sockets * 8 <= host_total;
-      Status ns = SockDiagCollector(e.transport.get(), ns_collect)
+      Status ns = SockDiagCollector(e.transport.get(), collect)
                       .Collect(sink, &ns_stats);
       for (size_t i = 0; i < ns_stats.problems.size(); ++i) {
         stats->problems[i] += ns_stats.problems[i];
@@ -333,7 +337,6 @@ Status Sampler::CollectAll(const Options& options, NetlinkTransport* own,
         continue;
       }
       labels->push_back(e.label);
-      e.sockets = ns_stats.sockets;
       stats->sockets += ns_stats.sockets;
       again = sink.spoiled();
       if (again) break;

@@ -40,6 +40,7 @@ class Sampler {
     std::chrono::milliseconds interval{std::chrono::seconds(15)};
     size_t port_top_n = 50;
     std::string record_dump_path;  // record the first sample's replies here
+    bool replaying = false;        // the transport serves a recorded dump
     bool attribution = true;       // per-process view through /proc
     size_t process_top_n = 30;
     bool namespaces_all = false;  // every network namespace, not just ours
@@ -87,9 +88,11 @@ class Sampler {
   void Scan(const Options& options, ProcessTable* table);
   // Brings the namespace registry in line with the scan's namespaces.
   void UpdateNamespaces(const Options& options, const ProcessTable& table);
-  // Dumps every namespace (ours first) into the aggregators.
+  // Dumps every namespace (ours first) into the aggregators; `recording`
+  // when `own` records its replies.
   Status CollectAll(const Options& options, NetlinkTransport* own,
-                    Aggregator* aggregator, ProcessAggregator* processes,
+                    bool recording, Aggregator* aggregator,
+                    ProcessAggregator* processes,
                     std::vector<std::string>* labels, CollectStats* stats);
 
   TransportFactory factory_;

@@ -94,22 +94,36 @@ DiagBuilder& DiagBuilder::Raw(const std::vector<uint8_t>& bytes) {
 }
 
 Status FakeTransport::Send(const void* message, size_t length) {
-  if (length < sizeof(nlmsghdr) + sizeof(inet_diag_req_v2)) {
-    return Status::Error("short request", EINVAL);
+  const auto* bytes = static_cast<const uint8_t*>(message);
+  for (size_t off = 0; off < length;) {
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(bytes + off);
+    const size_t body = nlh->nlmsg_type == TCPDIAG_GETSOCK
+                            ? sizeof(inet_diag_req)
+                            : sizeof(inet_diag_req_v2);
+    if (length - off < sizeof(nlmsghdr) ||
+        nlh->nlmsg_len < NLMSG_LENGTH(body) || nlh->nlmsg_len > length - off) {
+      return Status::Error("short request", EINVAL);
+    }
+    Request r;
+    if (nlh->nlmsg_type == TCPDIAG_GETSOCK) {
+      const auto* req =
+          static_cast<const inet_diag_req*>(mnl_nlmsg_get_payload(nlh));
+      r = {req->idiag_family, req->idiag_states, req->idiag_ext,
+           nlh->nlmsg_seq};
+    } else {
+      const auto* req =
+          static_cast<const inet_diag_req_v2*>(mnl_nlmsg_get_payload(nlh));
+      r = {req->sdiag_family, req->idiag_states, req->idiag_ext,
+           nlh->nlmsg_seq};
+      r.cookie = static_cast<uint64_t>(req->id.idiag_cookie[1]) << 32 |
+                 req->id.idiag_cookie[0];
+      r.local_port = ntohs(req->id.idiag_sport);
+    }
+    r.dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+    requests.push_back(r);
+    for (auto& datagram : respond_(r)) queue_.push_back(std::move(datagram));
+    off += MNL_ALIGN(nlh->nlmsg_len);
   }
-  const auto* nlh = static_cast<const nlmsghdr*>(message);
-  Request r;
-  if (nlh->nlmsg_type == TCPDIAG_GETSOCK) {
-    const auto* req =
-        static_cast<const inet_diag_req*>(mnl_nlmsg_get_payload(nlh));
-    r = {req->idiag_family, req->idiag_states, req->idiag_ext, nlh->nlmsg_seq};
-  } else {
-    const auto* req =
-        static_cast<const inet_diag_req_v2*>(mnl_nlmsg_get_payload(nlh));
-    r = {req->sdiag_family, req->idiag_states, req->idiag_ext, nlh->nlmsg_seq};
-  }
-  requests.push_back(r);
-  for (auto& datagram : respond_(r)) queue_.push_back(std::move(datagram));
   return Status::Ok();
 }
 

@@ -53,8 +53,10 @@ class CollectingSink : public SocketSink {
   std::vector<SocketRecord> records;
 };
 
-// Answers each Send() by calling `respond` with the request's family, state
-// mask, extensions and sequence number; it returns the datagrams to serve.
+// Answers each request by calling `respond` with its family, state mask,
+// extensions and sequence number (and, for an exact request, the socket's
+// cookie and local port); it returns the datagrams to serve. A Send() may
+// carry several requests.
 class FakeTransport : public NetlinkTransport {
  public:
   struct Request {
@@ -62,6 +64,9 @@ class FakeTransport : public NetlinkTransport {
     uint32_t states;
     uint8_t extensions;
     uint32_t seq;
+    bool dump = true;  // NLM_F_DUMP; false for an exact request
+    uint64_t cookie = 0;
+    uint16_t local_port = 0;
   };
 
   explicit FakeTransport(

@@ -97,7 +97,9 @@ TEST(RecordedDump, SurvivesCorruption) {
     }
     if (round % 5 == 0) mutated.resize(rng() % mutated.size());
     ReplayTransport replay(std::move(mutated));
-    SockDiagCollector collector(&replay, {true, 2});
+    SockDiagCollector::Options options;
+    options.max_attempts = 2;
+    SockDiagCollector collector(&replay, options);
     Aggregator agg;
     CollectStats stats;
     if (!collector.Collect(agg, &stats).ok()) ++failed;

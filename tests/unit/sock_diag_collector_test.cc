@@ -5,6 +5,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "collectors/dump_file.h"
@@ -86,11 +87,17 @@ TEST(SockDiagCollector, ListenFirstThenRestThenCloseWaitWithTcpInfo) {
 
 TEST(SockDiagCollector, TcpInfoCanBeTurnedOff) {
   FakeTransport fake(OneSocketEach);
-  SockDiagCollector collector(&fake, {/*close_wait_tcp_info=*/false, 3});
+  SockDiagCollector::Options options;
+  options.close_wait_info = SockDiagCollector::CloseWaitInfo::kNone;
+  SockDiagCollector collector(&fake, options);
   RecordingSink sink;
   CollectStats stats;
   ASSERT_TRUE(collector.Collect(sink, &stats).ok());
   for (const auto& r : fake.requests) EXPECT_EQ(r.extensions, 0);
+  // Without tcp_info there is nothing to ask apart: one walk.
+  ASSERT_EQ(fake.requests.size(), 2u);
+  EXPECT_EQ(fake.requests[1].states, kAllStatesMask & ~StateBit(kListen));
+  EXPECT_EQ(sink.records.size(), 4u);
 }
 
 TEST(SockDiagCollector, DumpInterruptedRetriesWithCleanSink) {
@@ -122,7 +129,7 @@ TEST(SockDiagCollector, GivesUpAfterBoundedAttempts) {
                          .Done(NLM_F_MULTI | NLM_F_DUMP_INTR)
                          .bytes()};
   });
-  SockDiagCollector collector(&fake, {true, 3});
+  SockDiagCollector collector(&fake, {});
   RecordingSink sink;
   CollectStats stats;
   Status s = collector.Collect(sink, &stats);
@@ -251,44 +258,133 @@ TEST(SockDiagCollector, ReplaysARecordedDump) {
 namespace sockwatch {
 namespace {
 
-// single_walk: two "any family" requests of the older form, tcp_info with
-// every state but LISTEN; replies of that type parse like the others.
-TEST(SockDiagCollector, SingleWalkAsksForBothFamiliesAtOnce) {
-  FakeTransport fake([](const FakeTransport::Request& r) {
-    FakeSocket a;
-    a.family = AF_INET;
-    a.state = (r.states & StateBit(kListen)) ? kListen : kCloseWait;
-    FakeSocket b = a;
-    b.family = AF_INET6;
-    return Datagrams{DiagBuilder(r.seq, FakeTransport::kPortId)
-                         .Socket(a)
-                         .Socket(b)
-                         .Done()
-                         .bytes()};
-  });
-  SockDiagCollector::Options options;
-  options.single_walk = true;
-  SockDiagCollector collector(&fake, options);
+using CloseWaitInfo = SockDiagCollector::CloseWaitInfo;
+
+// kLookup: a LISTEN dump, then one walk of every other state without
+// tcp_info; the CLOSE_WAIT sockets that `known` does not know are held back
+// and asked for one by one with tcp_info (cookie 8 is gone by then), or by
+// a CLOSE_WAIT dump with tcp_info when there are more than max_lookups.
+class LookupTest : public ::testing::Test {
+ protected:
+  // The walk: one ESTABLISHED socket and CLOSE_WAIT sockets of cookies
+  // 1..close_wait; the CLOSE_WAIT dump: the same with tcp_info (7 s).
+  Datagrams Respond(const FakeTransport::Request& r) {
+    DiagBuilder b(r.seq, FakeTransport::kPortId);
+    FakeSocket cw;
+    cw.state = kCloseWait;
+    cw.local_port = 80;
+    if (!r.dump) {
+      if (r.cookie == 8) return {b.Error(ENOENT).bytes()};
+      cw.cookie = r.cookie;
+      cw.last_data_recv_ms = 5000 + static_cast<int64_t>(r.cookie);
+      return {b.Socket(cw, 0).bytes()};
+    }
+    if (r.states & StateBit(kEstablished)) {
+      FakeSocket est;
+      est.state = kEstablished;
+      b.Socket(est);
+    }
+    if (r.states & StateBit(kCloseWait)) {
+      for (uint64_t c = 1; c <= close_wait; ++c) {
+        cw.cookie = c;
+        if (r.extensions != 0) cw.last_data_recv_ms = 7000;
+        b.Socket(cw);
+      }
+    }
+    return {b.Done().bytes()};
+  }
+  SockDiagCollector::Options Options(std::vector<uint64_t> known,
+                                     size_t max_lookups) {
+    SockDiagCollector::Options options;
+    options.close_wait_info = CloseWaitInfo::kLookup;
+    options.max_lookups = max_lookups;
+    options.known_close_wait = [known](uint64_t cookie) {
+      return std::find(known.begin(), known.end(), cookie) != known.end();
+    };
+    return options;
+  }
+  const SocketRecord* Cookie(uint64_t cookie) const {
+    for (const SocketRecord& r : sink.records) {
+      if (r.state == kCloseWait && r.cookie == cookie) return &r;
+    }
+    return nullptr;
+  }
+
+  uint64_t close_wait = 0;
+  FakeTransport fake{[this](const auto& r) { return Respond(r); }};
   RecordingSink sink;
   CollectStats stats;
+};
+
+TEST_F(LookupTest, KnownCloseWaitSocketsCostNoMoreRequests) {
+  close_wait = 2;
+  SockDiagCollector collector(&fake, Options({1, 2}, 256));
   ASSERT_TRUE(collector.Collect(sink, &stats).ok());
   ASSERT_EQ(fake.requests.size(), 2u);
-  EXPECT_EQ(fake.requests[0].family, AF_UNSPEC);
   EXPECT_EQ(fake.requests[0].states, StateBit(kListen));
-  EXPECT_EQ(fake.requests[0].extensions, 0);
-  EXPECT_EQ(fake.requests[1].family, AF_UNSPEC);
   EXPECT_EQ(fake.requests[1].states, kAllStatesMask & ~StateBit(kListen));
-  EXPECT_EQ(fake.requests[1].extensions, 1 << (INET_DIAG_INFO - 1));
-  ASSERT_EQ(sink.records.size(), 4u);
-  EXPECT_EQ(sink.records[0].state, kListen);
-  EXPECT_EQ(sink.records[3].family, AF_INET6);
-  EXPECT_EQ(stats.sockets, 4u);
-
-  fake.requests.clear();
-  ASSERT_TRUE(collector.CollectStates(StateBit(kCloseWait), sink, &stats).ok());
-  ASSERT_EQ(fake.requests.size(), 1u);
-  EXPECT_EQ(fake.requests[0].family, AF_UNSPEC);
+  EXPECT_EQ(fake.requests[1].extensions, 0);
+  EXPECT_EQ(sink.records.size(), 3u);
+  EXPECT_EQ(stats.sockets, 3u);
 }
 
+TEST_F(LookupTest, NewCloseWaitSocketsAreAskedForAloneWithTcpInfo) {
+  close_wait = 8;  // 1 is known; 2..8 are new, and 8 goes away
+  SockDiagCollector collector(&fake, Options({1}, 256));
+  Status status = collector.Collect(sink, &stats);
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(fake.requests.size(), 2u + 7u);
+  for (size_t i = 2; i < fake.requests.size(); ++i) {
+    const FakeTransport::Request& q = fake.requests[i];
+    EXPECT_FALSE(q.dump);
+    EXPECT_EQ(q.cookie, i);  // cookies 2..8, in walk order
+    EXPECT_EQ(q.local_port, 80);
+    EXPECT_EQ(q.extensions, 1 << (INET_DIAG_INFO - 1));
+  }
+  ASSERT_EQ(sink.records.size(), 9u);
+  EXPECT_EQ(stats.sockets, 9u);
+  EXPECT_FALSE(Cookie(1)->has_tcp_info);
+  ASSERT_TRUE(Cookie(2)->has_tcp_info);
+  EXPECT_EQ(Cookie(2)->last_ack_recv_ms, 5002u);
+  EXPECT_EQ(Cookie(7)->last_ack_recv_ms, 5007u);
+  ASSERT_NE(Cookie(8), nullptr);  // the walk saw it: counted, undated
+  EXPECT_FALSE(Cookie(8)->has_tcp_info);
+  EXPECT_EQ(stats.attempts, 1u);
+}
+
+TEST_F(LookupTest, ManyNewCloseWaitSocketsAreDatedByADump) {
+  close_wait = 5;  // 1 is known, 4 are new: more than 3
+  SockDiagCollector collector(&fake, Options({1}, 3));
+  ASSERT_TRUE(collector.Collect(sink, &stats).ok());
+  ASSERT_EQ(fake.requests.size(), 3u);
+  EXPECT_EQ(fake.requests[2].states, StateBit(kCloseWait));
+  EXPECT_EQ(fake.requests[2].extensions, 1 << (INET_DIAG_INFO - 1));
+  ASSERT_EQ(sink.records.size(), 6u);  // each socket once
+  EXPECT_EQ(stats.sockets, 6u);
+  EXPECT_FALSE(Cookie(1)->has_tcp_info);
+  for (uint64_t c = 2; c <= 5; ++c) {
+    ASSERT_NE(Cookie(c), nullptr);
+    EXPECT_EQ(Cookie(c)->last_ack_recv_ms, 7000u);
+  }
+}
+
+TEST_F(LookupTest, AForeignLookupReplyStartsThePassAgain) {
+  close_wait = 2;
+  int exact = 0;
+  FakeTransport odd([&](const FakeTransport::Request& r) {
+    if (!r.dump && exact++ == 0) {
+      return Datagrams{
+          DiagBuilder(r.seq + 1000, FakeTransport::kPortId).Error(0).bytes()};
+    }
+    return Respond(r);
+  });
+  SockDiagCollector collector(&odd, Options({}, 256));
+  ASSERT_TRUE(collector.Collect(sink, &stats).ok());
+  EXPECT_EQ(stats.Of(DumpProblem::kForeign), 1u);
+  EXPECT_EQ(stats.attempts, 2u);
+  ASSERT_EQ(sink.records.size(), 3u);
+  EXPECT_TRUE(Cookie(1)->has_tcp_info);
+  EXPECT_TRUE(Cookie(2)->has_tcp_info);
+}
 }  // namespace
 }  // namespace sockwatch
