@@ -8,6 +8,10 @@
 # Each namespace is `sockwatch-nsbench-<PID>-<i>` (named under /run/netns, as
 # mksockets requires; lo up) with a table built by mksockets
 # (../shared/bench/mksockets.c beside the repository, compiled at run time).
+# Then the daemon runs on that layout (same config plus `interval: 2s`, from
+# the host namespace): after two samples, its CPU (schedstat of its threads)
+# over the next K samples, divided by the samples it completed meanwhile
+# (sockwatch_sample_duration_seconds_count), and its VmHWM.
 # The report is run once as a warm-up, then REPS times; the table gives the
 # medians of its CPU (user + sys of the report and everything it ran, from
 # getrusage of the reaped children via bash `times`, minus the median of
@@ -28,6 +32,12 @@
 #   --layouts L   which layouts, in order: "spread,single" (default), "spread",
 #                 "single"
 #   --tmax S      limit for one report run, integer s (default 300)
+#   -k K          daemon samples measured per layout (default 6; 0: no daemon)
+#   -p PORT       the daemon's port on 127.0.0.1 (default 19988)
+#   -e ENTRIES    set net.ipv4.tcp_child_ehash_entries to ENTRIES while the
+#                 namespaces are made (restored on exit): each then gets a
+#                 TCP hash of its own instead of sharing the host's, and a
+#                 dump of one walks only its sockets (default: unchanged)
 #   -h, --help    this text
 # environment:
 #   SOCKWATCH_BIN   binary (default $REPO/build/sockwatch; copied to the work
@@ -54,7 +64,7 @@ usage() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$SE
 die() { echo "netns.sh: $*" >&2; exit 2; }
 
 # ----------------------------------------------------------------- options
-NS_COUNT=50 ROWS=1000 REPS=5 MIX=est=60,cw=20,cwc=10,tw=10 HOLDERS=0 OUT="" TMAX=300
+NS_COUNT=50 ROWS=1000 REPS=5 MIX=est=60,cw=20,cwc=10,tw=10 HOLDERS=0 OUT="" TMAX=300 EHASH="" K=6 PORT=19988
 LAYOUTS=spread,single
 CMDLINE="$0 $*"
 while (($#)); do
@@ -67,12 +77,15 @@ while (($#)); do
     -o) OUT=${2:-} && shift ;;
     --layouts) LAYOUTS=${2:-} && shift ;;
     --tmax) TMAX=${2:-} && shift ;;
+    -e) EHASH=${2:-} && shift ;;
+    -k) K=${2:-} && shift ;;
+    -p) PORT=${2:-} && shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
     esac
     shift
 done
-for v in "$NS_COUNT" "$ROWS" "$REPS" "$HOLDERS" "$TMAX"; do
+for v in "$NS_COUNT" "$ROWS" "$REPS" "$HOLDERS" "$TMAX" "$K" "$PORT" ${EHASH:+"$EHASH"}; do
     [[ "$v" =~ ^[0-9]+$ ]] || die "'$v' is not a non-negative integer"
 done
 ((NS_COUNT >= 1 && ROWS >= 1 && REPS >= 1 && TMAX >= 1)) || die "-n, -s, -r and --tmax must be at least 1"
@@ -82,6 +95,7 @@ IFS=, read -ra LAYOUT_LIST <<< "$LAYOUTS"
 [[ $(id -u) == 0 ]] || { echo "netns.sh: needs root (network namespaces, setns, mksockets)" >&2; exit 1; }
 missing=()
 command -v ip > /dev/null || missing+=(iproute2)
+((K == 0)) || command -v curl > /dev/null || missing+=(curl)
 [[ -x /usr/bin/time ]] || missing+=(time)
 [[ -n "${MKSOCKETS_BIN:-}" ]] || command -v gcc > /dev/null || missing+=(gcc)
 ((${#missing[@]} == 0)) || { echo "netns.sh: missing packages: ${missing[*]} (apt-get install ${missing[*]})" >&2; exit 1; }
@@ -175,6 +189,8 @@ mkdir -p "$WORK" || exit 1
 : > "$WORK/namespaces"
 ORIG_NR_OPEN=$(cat /proc/sys/fs/nr_open)
 ORIG_FILE_MAX=$(cat /proc/sys/fs/file-max)
+EHASH_SYSCTL=/proc/sys/net/ipv4/tcp_child_ehash_entries
+ORIG_EHASH=$(cat "$EHASH_SYSCTL" 2> /dev/null)
 teardown() {
     [[ -n "$NAP_PID" ]] && kill "$NAP_PID" 2> /dev/null
     stop_tracked TERM 30 # mksockets' parent SIGKILLs its holders on TERM
@@ -187,6 +203,7 @@ cleanup() {
     teardown
     [[ "$(cat /proc/sys/fs/nr_open)" != "$ORIG_NR_OPEN" ]] && echo "$ORIG_NR_OPEN" > /proc/sys/fs/nr_open
     [[ "$(cat /proc/sys/fs/file-max)" != "$ORIG_FILE_MAX" ]] && echo "$ORIG_FILE_MAX" > /proc/sys/fs/file-max
+    [[ -n "$ORIG_EHASH" && "$(cat "$EHASH_SYSCTL")" != "$ORIG_EHASH" ]] && echo "$ORIG_EHASH" > "$EHASH_SYSCTL"
     log "raw data and logs: $WORK"
 }
 trap cleanup EXIT
@@ -206,7 +223,12 @@ else
     MKS=$WORK/mksockets
     gcc -O2 -Wall -pthread -o "$MKS" "$MKS_SRC" || { echo "netns.sh: compiling $MKS_SRC failed" >&2; exit 1; }
 fi
+if [[ -n "$EHASH" ]]; then
+    [[ -n "$ORIG_EHASH" ]] || { echo "netns.sh: -e: this kernel has no $EHASH_SYSCTL (Linux 5.19 and later)" >&2; exit 1; }
+    echo "$EHASH" > "$EHASH_SYSCTL" || exit 1
+fi
 printf '%s\n' "$CONFIG_TEXT" > "$WORK/report.yaml"
+printf '%s\ninterval: 2s\n' "$CONFIG_TEXT" > "$WORK/daemon.yaml"
 BASE_SOCKS=$(tcp_objs)
 HOST_NAMESPACES=$(count_namespaces)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -283,12 +305,54 @@ measure() { # TAG cmd...
     done
     return 0
 }
+cpu_ns() { # PID: run time of its live threads
+    local f n total=0
+    for f in /proc/"$1"/task/*/schedstat; do
+        { read -r n _ < "$f"; } 2> /dev/null && total=$((total + n))
+    done
+    echo "$total"
+}
+samples_done() { # sockwatch_sample_duration_seconds_count of the daemon, "" if unreachable
+    curl -s -m 5 "http://127.0.0.1:$PORT/metrics" | awk '$1 == "sockwatch_sample_duration_seconds_count" {print $2 + 0}'
+}
+# The daemon on the current layout: sets D_CPU_US (per sample), D_HWM_KB,
+# D_SAMPLES; returns 1 if it did not come up.
+measure_daemon() { # TAG
+    local pid i c0 c1 n0 n1
+    D_CPU_US="" D_HWM_KB="" D_SAMPLES=0
+    "$SW_BIN" --config.file "$WORK/daemon.yaml" --web.listen-address "127.0.0.1:$PORT" \
+        > "$WORK/daemon.$1.log" 2>&1 &
+    pid=$!
+    track "$pid"
+    for ((i = 0; i < 300; i++)); do # two samples in
+        n0=$(samples_done)
+        [[ -n "$n0" ]] && ((n0 >= 2)) && break
+        alive "$pid" || break
+        nap 0.1
+    done
+    if ! [[ -n "$n0" ]] || ((n0 < 2)); then
+        log "$1: the daemon did not sample: $(tail -n 2 "$WORK/daemon.$1.log" | tr '\n' ' ')"
+        stop_tracked TERM 5
+        return 1
+    fi
+    c0=$(cpu_ns "$pid")
+    nap $((2 * K))
+    c1=$(cpu_ns "$pid")
+    n1=$(samples_done)
+    D_SAMPLES=$((n1 - n0))
+    ((D_SAMPLES > 0)) && D_CPU_US=$(((c1 - c0) / 1000 / D_SAMPLES))
+    D_HWM_KB=$(awk '$1 == "VmHWM:" {print $2}' /proc/"$pid"/status)
+    kill -TERM "$pid" 2> /dev/null
+    wait "$pid" 2> /dev/null
+    return 0
+}
 col() { # TAG COLUMN(4..8): median over the measured runs that succeeded
     awk -F'\t' -v t="$1" -v c="$2" '$1 == t && $2 > 0 && $3 == 0 {print $c}' "$WORK/raw.tsv" | median
 }
 
 : > "$WORK/raw.tsv"
 : > "$WORK/rows.tsv"
+: > "$WORK/daemon.tsv"
 log "work: $WORK  sockwatch: $SW_ORIG ($SW_VERSION)  host namespaces now: $HOST_NAMESPACES"
 log "harness overhead: \`true\` x $((REPS + 1))"
 (measure null true) || exit 1
@@ -309,10 +373,17 @@ for layout in "${LAYOUT_LIST[@]}"; do
     if ((rc != 0)); then
         status="FAILED: $(head -n 1 "$WORK/out.$layout.err" | cut -c1-160)"
     fi
+    d_cpu="" d_hwm="" d_samples=0
+    if ((K > 0)); then
+        log "$layout: the daemon, $K samples"
+        if measure_daemon "$layout"; then
+            d_cpu=$D_CPU_US d_hwm=$D_HWM_KB d_samples=$D_SAMPLES
+        fi
+    fi
     seen_ns=$(json_int netns_sampled "$WORK/report.$layout.json")
     seen_sockets=$(json_int sockets_sampled "$WORK/report.$layout.json")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$layout" "$label" "$count" "$B_ROWS" "$status" \
-        "$B_HOLDERS" "${seen_ns:-?}" "${seen_sockets:-?}" >> "$WORK/rows.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$layout" "$label" "$count" "$B_ROWS" "$status" \
+        "$B_HOLDERS" "${seen_ns:-?}" "${seen_sockets:-?}" "${d_cpu:--}" "${d_hwm:--}" "$d_samples" >> "$WORK/rows.tsv"
     log "$layout: tearing down"
     teardown
     wait_drain
@@ -337,16 +408,19 @@ cell() { # TAG COLUMN: median in s (CPU and wall minus the harness's), "-" witho
     echo "- commit: $(git -C "$REPO" rev-parse --short HEAD 2> /dev/null || echo '(no commit)')$(git -C "$REPO" diff --quiet HEAD 2> /dev/null || echo ' (working tree has uncommitted changes)')"
     echo "- sockwatch: $SW_ORIG, $SW_VERSION; config: \`$(tr '\n' ';' < "$WORK/report.yaml" | sed 's/;$//')\`"
     echo "- tables: mksockets mix $MIX, holders per namespace: $( ((HOLDERS)) && echo "$HOLDERS" || echo "mksockets' choice")"
+    echo "- TCP hash of the namespaces: $([[ -n "$EHASH" ]] && echo "their own, net.ipv4.tcp_child_ehash_entries=$EHASH" || echo "net.ipv4.tcp_child_ehash_entries=${ORIG_EHASH:-?} ($([[ "${ORIG_EHASH:-0}" == 0 ]] && echo "the host's, shared" || echo "their own"))")"
     echo "- measured: \`sockwatch report --json\` from the host namespace, one full sample; median of $REPS runs after one warm-up"
     echo
-    echo "| layout | namespaces built | rows built | holder processes | namespaces seen | sockets seen | CPU s | user s | sys s | wall s | peak RSS MB | status |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-    while IFS=$'\t' read -r layout label count built status holders seen_ns seen_sockets; do
+    echo "| layout | namespaces built | rows built | holder processes | namespaces seen | sockets seen | CPU s | user s | sys s | wall s | peak RSS MB | daemon CPU s per sample | daemon VmHWM MB | status |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    while IFS=$'\t' read -r layout label count built status holders seen_ns seen_sockets d_cpu d_hwm d_samples; do
         rss=$(col "$layout" 8)
         (($(ok_runs "$layout") > 0)) || rss=""
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$count" "$built" \
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$count" "$built" \
             "${holders:--}" "${seen_ns:--}" "${seen_sockets:--}" "$(cell "$layout" 4)" "$(cell "$layout" 5)" \
-            "$(cell "$layout" 6)" "$(cell "$layout" 7)" "$([[ -n $rss ]] && awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}' || echo -)" "$status"
+            "$(cell "$layout" 6)" "$(cell "$layout" 7)" "$([[ -n $rss ]] && awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}' || echo -)" \
+            "$([[ ${d_cpu:--} != - ]] && sec "$d_cpu" || echo -)" "$([[ ${d_hwm:--} != - ]] && awk -v k="$d_hwm" 'BEGIN {printf "%.1f", k / 1024}' || echo -)" "$status"
+        echo "$layout ${d_cpu:--} ${d_samples:-0}" >> "$WORK/daemon.tsv"
     done < "$WORK/rows.tsv"
     echo
     spread_cpu=$(col spread 4) single_cpu=$(col single 4) spread_wall=$(col spread 7) single_wall=$(col single 7)
@@ -354,9 +428,11 @@ cell() { # TAG COLUMN: median in s (CPU and wall minus the harness's), "-" witho
         awk -v a=$((spread_cpu - NULL_CPU)) -v b=$((single_cpu - NULL_CPU)) -v c=$((spread_wall - NULL_WALL)) -v d=$((single_wall - NULL_WALL)) \
             'BEGIN {printf "Spread ÷ single: CPU %.2f×, wall %.2f×.\n\n", a / b, (d > 0 ? c / d : 0)}'
     fi
+    awk '$2 != "-" {cpu[$1] = $2} END {if (cpu["spread"] && cpu["single"]) printf "Daemon, spread ÷ single: CPU per sample %.2f×.\n\n", cpu["spread"] / cpu["single"]}' "$WORK/daemon.tsv" 2> /dev/null
     echo "Notes:"
     echo "- namespaces on the host before the run: $HOST_NAMESPACES (the host's own included); they are sampled too, so \"seen\" is at least the built ones plus those."
     echo "- seen: \`netns_sampled\` and \`sockets_sampled\` of the last run's JSON (\"?\" when the report has no such field)."
     echo "- harness overhead subtracted from CPU and wall: median of \`true\` under the same timeout + GNU time: $(sec "$NULL_CPU") s CPU, $(sec "$NULL_WALL") s wall; user and sys are not corrected."
-    echo "- raw runs (µs) in $WORK/raw.tsv; mksockets and report logs beside it."
+    echo "- daemon: \`$(tr '\n' ';' < "$WORK/daemon.yaml" | sed 's/;$//')\`, its CPU over $K samples after the first two; samples completed: $(awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $3}' "$WORK/daemon.tsv" 2> /dev/null)."
+    echo "- raw runs (µs) in $WORK/raw.tsv; mksockets, report and daemon logs beside it."
 } | if [[ -n "$OUT" ]]; then tee "$OUT"; else cat; fi
