@@ -34,11 +34,16 @@ bool IsUnit(std::string_view component) {
   return false;
 }
 
-bool OwnerLess(const SocketOwner& a, const SocketOwner& b) {
-  if (a.inode != b.inode) return a.inode < b.inode;
-  if (a.process != b.process) return a.process < b.process;
-  return a.fd < b.fd;
-}
+// A functor, not a function pointer, so that std::sort inlines it.
+struct OwnerLess {
+  bool operator()(const SocketOwner& a, const SocketOwner& b) const {
+    if (a.inode != b.inode) return a.inode < b.inode;
+    if (a.process != b.process) return a.process < b.process;
+    return a.fd < b.fd;
+  }
+};
+
+constexpr size_t kMaxBuckets = size_t{1} << 16;
 
 // Collapses runs of the same inode in `owners` (sorted by OwnerLess) into
 // their first entry, marking it shared when more than one process holds it
@@ -93,12 +98,42 @@ const SocketOwner* ProcessTable::Claim(uint32_t inode) {
 }
 
 const SocketOwner* ProcessTable::Find(uint32_t inode) const {
-  if (inode == 0) return nullptr;
+  if (inode == 0 || owners.empty()) return nullptr;
+  auto begin = owners.begin();
+  auto end = owners.end();
+  if (!buckets_.empty()) {
+    if (inode < base_) return nullptr;
+    const size_t b = static_cast<size_t>(inode - base_) >> shift_;
+    if (b + 1 >= buckets_.size()) return nullptr;
+    end = begin + buckets_[b + 1];
+    begin += buckets_[b];
+  }
   auto it = std::lower_bound(
-      owners.begin(), owners.end(), inode,
+      begin, end, inode,
       [](const SocketOwner& o, uint32_t value) { return o.inode < value; });
-  if (it == owners.end() || it->inode != inode) return nullptr;
+  if (it == end || it->inode != inode) return nullptr;
   return &*it;
+}
+
+void ProcessTable::IndexOwners() {
+  buckets_.clear();
+  if (owners.empty()) return;
+  base_ = owners.front().inode;
+  const uint32_t span = owners.back().inode - base_;
+  const size_t wanted = std::min(kMaxBuckets, owners.size());
+  shift_ = 0;
+  while ((static_cast<size_t>(span) >> shift_) >= wanted) ++shift_;
+  const size_t count = (static_cast<size_t>(span) >> shift_) + 1;
+  buckets_.assign(count + 1, 0);
+  size_t i = 0;
+  for (size_t b = 0; b < count; ++b) {
+    buckets_[b] = static_cast<uint32_t>(i);
+    while (i < owners.size() &&
+           (static_cast<size_t>(owners[i].inode - base_) >> shift_) == b) {
+      ++i;
+    }
+  }
+  buckets_[count] = static_cast<uint32_t>(owners.size());
 }
 
 ProcScanner::ProcScanner(ProcFs* fs) : fs_(fs) {}
@@ -175,8 +210,9 @@ Status ProcScanner::Scan(ProcessTable* out, AttributionStats* stats) {
   }
 
   last_socket_fds_ = owners.size();
-  std::sort(owners.begin(), owners.end(), OwnerLess);
+  std::sort(owners.begin(), owners.end(), OwnerLess());
   CollapseOwners(&owners);
+  out->IndexOwners();
   return Status::Ok();
 }
 

@@ -103,10 +103,20 @@ struct ProcessTable {
   std::vector<SocketOwner> owners;     // sorted by inode, one per inode
   std::vector<NetnsProcesses> netns;   // when discovering namespaces
 
-  // Binary search; nullptr when no process holds `inode` (or it is 0).
+  // nullptr when no process holds `inode` (or it is 0). A binary search,
+  // within the inode range's bucket once IndexOwners() has run.
   const SocketOwner* Find(uint32_t inode) const;
   // Find() that also marks the owner seen, for ProcScanner::Remember().
   const SocketOwner* Claim(uint32_t inode);
+  // Buckets `owners` by inode range (at most 64 Ki buckets, 4 bytes each),
+  // so that a Find() searches a few owners instead of all. Call it again
+  // after changing `owners`; Scan() does.
+  void IndexOwners();
+
+ private:
+  std::vector<uint32_t> buckets_;  // first owner of each range, then size
+  uint32_t base_ = 0;              // the lowest inode
+  int shift_ = 0;  // range of an inode: (inode - base_) >> shift_
 };
 
 class ProcScanner {
