@@ -37,13 +37,19 @@ constexpr std::array<std::string_view, static_cast<size_t>(DumpProblem::kCount)>
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
-// Passes on the CLOSE_WAIT sockets `known` does not know, to `next`.
+// A CLOSE_WAIT socket that no earlier sample dated.
+bool IsNewCloseWait(const SocketRecord& r,
+                    const std::function<bool(uint64_t)>& known) {
+  return r.state == kCloseWait && !(known && known(r.cookie));
+}
+
+// Passes on the new CLOSE_WAIT sockets to `next`.
 class UnknownCloseWait final : public SocketSink {
  public:
   UnknownCloseWait(const std::function<bool(uint64_t)>& known, SocketSink& next)
       : known_(known), next_(next) {}
   void OnSocket(const SocketRecord& r) override {
-    if (r.state == kCloseWait && !(known_ && known_(r.cookie))) {
+    if (IsNewCloseWait(r, known_)) {
       next_.OnSocket(r);
       ++delivered;
     }
@@ -55,23 +61,18 @@ class UnknownCloseWait final : public SocketSink {
   SocketSink& next_;
 };
 
-// Copies the tcp_info of each reply into the held socket of that cookie.
+// Copies the tcp_info of a lookup's reply into the socket it asked for.
 class FillTcpInfo final : public SocketSink {
  public:
-  explicit FillTcpInfo(std::vector<SocketRecord>* held) : held_(held) {}
+  SocketRecord* asked = nullptr;  // set before each reply is parsed
   void OnSocket(const SocketRecord& r) override {
-    if (!r.has_tcp_info) return;
-    for (SocketRecord& h : *held_) {
-      if (h.cookie != r.cookie) continue;
-      h.has_tcp_info = true;
-      h.last_data_recv_ms = r.last_data_recv_ms;
-      h.last_ack_recv_ms = r.last_ack_recv_ms;
+    if (asked == nullptr || !r.has_tcp_info || r.cookie != asked->cookie) {
       return;
     }
+    asked->has_tcp_info = true;
+    asked->last_data_recv_ms = r.last_data_recv_ms;
+    asked->last_ack_recv_ms = r.last_ack_recv_ms;
   }
-
- private:
-  std::vector<SocketRecord>* held_;
 };
 
 }  // namespace
@@ -84,8 +85,7 @@ class SockDiagCollector::NewCloseWait final : public SocketSink {
   NewCloseWait(const Options& options, SocketSink& next)
       : options_(options), next_(next) {}
   void OnSocket(const SocketRecord& r) override {
-    if (r.state != kCloseWait ||
-        (options_.known_close_wait && options_.known_close_wait(r.cookie))) {
+    if (!IsNewCloseWait(r, options_.known_close_wait)) {
       next_.OnSocket(r);
       return;
     }
@@ -207,7 +207,7 @@ SockDiagCollector::StepResult SockDiagCollector::LookUp(
     inet_diag_req_v2 body;
   };
   static_assert(sizeof(Request) == NLMSG_LENGTH(sizeof(inet_diag_req_v2)));
-  FillTcpInfo fill(held);
+  FillTcpInfo fill;
   const uint32_t port_id = transport_->PortId();
   const auto deadline = std::chrono::steady_clock::now() + kStepDeadline;
   std::vector<Request> batch;
@@ -251,6 +251,8 @@ SockDiagCollector::StepResult SockDiagCollector::LookUp(
       } else if (nlh->nlmsg_seq - first_seq >= n) {
         chunk.outcome = ChunkResult::Outcome::kForeign;
       } else {
+        // Replies carry the sequence number of their request.
+        fill.asked = &(*held)[begin + (nlh->nlmsg_seq - first_seq)];
         chunk = ParseDiagChunk(buffer_.data(), length, nlh->nlmsg_seq, port_id,
                                fill);
       }
